@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Start the four services (separate processes) on the local RabbitMQ and SQLite files under var/,
+# seed the demo school, and print the URL. `make stop` stops them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONWARNINGS=ignore
+BIN=.venv/bin
+: "${AMQP_URI:=amqp://guest:guest@localhost:5672/}"
+: "${WEB_SERVER_ADDRESS:=0.0.0.0:8000}"
+export AMQP_URI WEB_SERVER_ADDRESS
+PORT="${WEB_SERVER_ADDRESS##*:}"
+URL="http://localhost:${PORT}"
+
+if ! $BIN/python scripts/check_broker.py; then
+  exit 1
+fi
+
+bash scripts/stop.sh >/dev/null 2>&1 || true
+mkdir -p var/log var/run
+$BIN/koppel db upgrade
+
+for service in roster licensing results gateway; do
+  nohup $BIN/nameko run --config config.yml "services.${service}.service" >"var/log/${service}.log" 2>&1 &
+  echo $! >"var/run/${service}.pid"
+done
+
+printf 'waiting for %s/health ' "$URL"
+for _ in $(seq 1 60); do
+  if curl -fsS "$URL/health" >/dev/null 2>&1; then ok=1; break; fi
+  printf '.'; sleep 1
+done
+echo
+if [ "${ok:-0}" != 1 ]; then
+  echo "koppel did not become healthy within 60 s; see var/log/*.log"; curl -sS "$URL/health" || true; exit 1
+fi
+
+$BIN/python scripts/seed_demo.py "$URL"
+echo
+echo "koppel is running: $URL   (health: $URL/health, logs: var/log/, stop: make stop)"

@@ -1,0 +1,53 @@
+"""One table maps every error to an HTTP status and the one error format of the API:
+{"error": {"code": ..., "message": ..., "fields": {...}}}."""
+from __future__ import annotations
+
+import json
+import logging
+
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from shared.errors import Conflict, Forbidden, InvalidInput, KoppelError, NotFound
+
+log = logging.getLogger(__name__)
+
+
+class Unauthorized(KoppelError):
+    code = "unauthorized"
+
+
+class ServiceUnavailable(KoppelError):
+    code = "service_unavailable"
+
+
+STATUS = {
+    InvalidInput: 400,
+    ValidationError: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ServiceUnavailable: 503,
+}
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(payload, default=str), status=status, headers=headers,
+                    mimetype="application/json")
+
+
+def error_response(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return json_response({"error": {"code": exc.name.lower().replace(" ", "_"), "message": exc.description,
+                                        "fields": {}}}, exc.code)
+    for exc_type, status in STATUS.items():
+        if isinstance(exc, exc_type):
+            if isinstance(exc, ValidationError):
+                body = {"code": "invalid_input", "message": "invalid input", "fields": exc.normalized_messages()}
+            else:
+                body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+            return json_response({"error": body}, status)
+    log.exception("unexpected error in gateway", exc_info=exc)
+    return json_response({"error": {"code": "internal_error", "message": "internal error", "fields": {}}}, 500)

@@ -1,0 +1,1 @@
+"""Code every koppel service imports: event contracts, outbox, config, database helpers."""

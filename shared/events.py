@@ -1,0 +1,153 @@
+"""The event contracts: one envelope, one payload schema per event type.
+
+Emitters build events with `make_event`, consumers read them with `load_event`; both go
+through these schemas, so a field renamed on one side fails loudly on the other.
+`docs/events.md` is generated from this module (`koppel events doc`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+SCHOOL_ID = validate.Regexp(r"^\d{2}[A-Z]{2}\d{2}$", error="school must be BRIN + dependance, e.g. 99ZZ00")
+
+
+class Envelope(Schema):
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True)
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
+    school = fields.String(required=True, validate=SCHOOL_ID)
+    payload = fields.Dict(required=True)
+
+
+# --- roster.updated ---------------------------------------------------------------------
+
+class GroupState(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    jaargroep = fields.String(allow_none=True, load_default=None)
+    composite = fields.Boolean(load_default=False)
+
+
+class PupilState(Schema):
+    key = fields.String(required=True)
+    group = fields.String(allow_none=True, load_default=None)
+    composite_groups = fields.List(fields.String(), load_default=list)
+    jaargroep = fields.String(allow_none=True, load_default=None)
+
+
+class StaffState(Schema):
+    key = fields.String(required=True)
+    groups = fields.List(fields.String(), load_default=list)
+    roles = fields.List(fields.String(), load_default=list)
+
+
+def _changes(state_schema: type[Schema]) -> fields.Nested:
+    class Changes(Schema):
+        added = fields.List(fields.Nested(state_schema), load_default=list)
+        changed = fields.List(fields.Nested(state_schema), load_default=list)
+        removed = fields.List(fields.String(), load_default=list)
+
+    Changes.__name__ = f"{state_schema.__name__}Changes"
+    return fields.Nested(Changes, load_default=lambda: {"added": [], "changed": [], "removed": []})
+
+
+class RosterUpdated(Schema):
+    """One sync of one school: what was added, changed and removed, by key.
+
+    `sequence` grows by one per applied sync of the school; consumers use it to ignore
+    a state older than the one they hold (events may arrive out of order).
+    Added/changed entries carry the state consumers need (no names, no birth data).
+    """
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    groups = _changes(GroupState)
+    pupils = _changes(PupilState)
+    staff = _changes(StaffState)
+
+
+# --- license.coupled / license.decoupled ------------------------------------------------
+
+DECOUPLE_REASONS = ("by_user", "group_removed", "pupil_left", "licence_ended")
+
+
+class LicenceCoupling(Schema):
+    coupling_id = fields.String(required=True)
+    licence_id = fields.String(required=True)
+    contract_number = fields.String(required=True)
+    method = fields.String(allow_none=True, load_default=None)
+    product_type = fields.String(allow_none=True, load_default=None)
+    target_kind = fields.String(required=True, validate=validate.OneOf(["group", "pupil"]))
+    target_key = fields.String(required=True)
+    by = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class LicenseCoupled(LicenceCoupling):
+    reason = fields.String(load_default="by_user", validate=validate.OneOf(["by_user"]))
+
+
+class LicenseDecoupled(LicenceCoupling):
+    reason = fields.String(required=True, validate=validate.OneOf(DECOUPLE_REASONS))
+
+
+@dataclass(frozen=True)
+class Contract:
+    event_type: str
+    source: str  # the service that emits it (its nameko events exchange)
+    schema_version: int
+    payload: type[Schema]
+
+
+CONTRACTS: dict[str, Contract] = {
+    c.event_type: c
+    for c in (
+        Contract("roster.updated", "roster", 1, RosterUpdated),
+        Contract("license.coupled", "licensing", 1, LicenseCoupled),
+        Contract("license.decoupled", "licensing", 1, LicenseDecoupled),
+    )
+}
+
+
+def register(contract: Contract) -> None:
+    """Add a contract (used by modules that define their events next to this one)."""
+    CONTRACTS[contract.event_type] = contract
+
+
+def contract_for(event_type: str) -> Contract:
+    try:
+        return CONTRACTS[event_type]
+    except KeyError:
+        raise ValidationError({"event_type": [f"unknown event type {event_type!r}"]}) from None
+
+
+def make_event(event_type: str, school: str, payload: dict, *, occurred_at: dt.datetime | None = None) -> dict:
+    """A JSON-safe envelope; the payload is validated against its contract first."""
+    contract = contract_for(event_type)
+    loaded_payload = contract.payload().load(payload)
+    envelope = {
+        "event_id": uuid.uuid4(),
+        "event_type": event_type,
+        "schema_version": contract.schema_version,
+        "occurred_at": occurred_at or dt.datetime.now(dt.UTC),
+        "school": school,
+        "payload": contract.payload().dump(loaded_payload),
+    }
+    errors = Envelope().validate(Envelope().dump(envelope))
+    if errors:
+        raise ValidationError(errors)
+    return Envelope().dump(envelope)
+
+
+def load_event(data: dict) -> dict:
+    """Validate envelope and payload; returns the envelope with `event_id` as str."""
+    envelope = Envelope().load(data)
+    contract = contract_for(envelope["event_type"])
+    if envelope["schema_version"] != contract.schema_version:
+        raise ValidationError({"schema_version": [f"unsupported version {envelope['schema_version']}"]})
+    envelope["payload"] = contract.payload().load(envelope["payload"])
+    envelope["event_id"] = str(envelope["event_id"])
+    return envelope

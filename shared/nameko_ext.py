@@ -1,0 +1,160 @@
+"""nameko pieces every service uses: its database, its outbox relay, contract-checked event handlers."""
+from __future__ import annotations
+
+import logging
+
+import eventlet
+from kombu import Connection, Exchange, Queue
+from marshmallow import ValidationError
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+
+from shared import config
+from shared.db import make_engine, make_session_factory
+from shared.events import load_event
+from shared.messaging import Messaging
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_EXCHANGE = "koppel.dead-letter"
+
+
+class Database(DependencyProvider):
+    """Gives each worker a fresh SQLAlchemy session bound to the service's own database.
+
+    The URL comes from `<SERVICE>_DATABASE_URL` (see shared.config). The session is
+    closed when the worker ends; commit explicitly (`with session.begin(): ...`).
+    """
+
+    def __init__(self, service: str):
+        self.service = service
+
+    def setup(self):
+        self.engine = make_engine(config.database_url(self.service))
+        self.Session = make_session_factory(self.engine)
+        self.sessions = {}
+
+    def stop(self):
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx):
+        session = self.Session()
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+
+class OutboxRelay(DependencyProvider):
+    """Publishes the service's outbox to its nameko events exchange, with publisher confirms.
+
+    Runs as a background thread of every process of the service; several processes
+    share the work safely (rows are claimed with SKIP LOCKED). Injects nothing useful:
+    declare it on the service so it runs with it.
+    """
+
+    def __init__(self, messaging: Messaging, interval: float | None = None, batch_size: int = 200):
+        self.messaging = messaging
+        self.interval = interval if interval is not None else config.float_setting("OUTBOX_POLL_SECONDS", 0.1)
+        self.batch_size = batch_size
+        self._thread = None
+
+    def setup(self):
+        self.engine = make_engine(config.database_url(self.messaging.service), pool_size=2, max_overflow=0)
+        self.Session = make_session_factory(self.engine)
+        self.publisher = Publisher(
+            self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True,
+            retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        )
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
+
+    def stop(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def publish(self, envelope: dict, source: str, event_type: str) -> None:
+        exchange = get_event_exchange(source, self.container.config)
+        self.publisher.publish(envelope, exchange=exchange, routing_key=event_type,
+                               declare=[exchange], message_id=envelope["event_id"])
+
+    def relay_once(self) -> int:
+        return self.messaging.relay_batch(self.Session, self.publish, self.batch_size)
+
+    def _run(self):
+        backoff = self.interval
+        while self._running:
+            try:
+                sent = self.relay_once()
+                backoff = self.interval
+            except Exception:  # noqa: BLE001 - the relay must outlive a database or broker outage
+                log.exception("outbox relay of %s failed; retrying", self.messaging.service)
+                sent = 0
+                backoff = min(backoff * 2, 5.0)
+            if sent < self.batch_size:
+                eventlet.sleep(backoff)
+
+
+class ContractEventHandler(EventHandler):
+    """An event handler that hands the method the envelope loaded through its contract.
+
+    Durable queue with a dead-letter queue (`<queue>.dlq`): a message that fails on its
+    redelivery, or does not match its contract, is parked there instead of looping.
+    The first failure is requeued once, for transient errors (a database restart).
+    """
+
+    def setup(self):
+        service_name = self.container.service_name
+        queue_name = f"evt-{self.source_service}-{self.event_type}--{service_name}.{self.method_name}"
+        exchange = get_event_exchange(self.source_service, self.container.config)
+        dlx = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+        dlq = Queue(f"{queue_name}.dlq", exchange=dlx, routing_key=queue_name, durable=True)
+        with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as conn:
+            dlq(conn.default_channel).declare()
+        self.queue = Queue(
+            queue_name, exchange=exchange, routing_key=self.event_type, durable=True,
+            queue_arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                             "x-dead-letter-routing-key": queue_name},
+        )
+        self.queue_consumer.register_provider(self)
+
+    def handle_message(self, body, message):
+        try:
+            event = load_event(body)
+        except ValidationError as exc:
+            log.error("event on %s breaks its contract, dead-lettered: %s", self.queue.name, exc.messages)
+            self._reject(message)
+            return
+        super().handle_message(event, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+        elif message.delivery_info.get("redelivered"):
+            log.error("event on %s failed twice, dead-lettered", self.queue.name)
+            self._reject(message)
+        else:
+            self.queue_consumer.requeue_message(message)
+
+    def _reject(self, message):
+        if message.channel.connection:
+            message.reject(requeue=False)
+
+
+contract_event_handler = ContractEventHandler.decorator
