@@ -1,19 +1,27 @@
-"""Reading and writing the roster tables: current state as a snapshot, applying a diff with its event."""
+"""Reading and writing the roster tables: current state as a snapshot, applying a diff with its event.
+
+Every sync of one school runs under a row lock on that school (`_lock_school`), so an EDEXML
+upload, an operator's `koppel roster sync` and the nightly pull never interleave for one school.
+"""
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.roster import models as m
 from services.roster.diff import RosterDiff, diff, removes_too_many_pupils
 from services.roster.snapshot import Group, Pupil, RosterSnapshot, SchoolInfo, Staff
 from shared import config
+from shared.db import insert_or_ignore
 from shared.errors import Conflict, NotFound
 from shared.messaging import utcnow
+
+GROUPS, PUPILS, STAFF = m.Group.__table__, m.Pupil.__table__, m.Staff.__table__
+CHUNK = 1000  # keys per IN (...) list
 
 
 def guard_threshold() -> float:
@@ -21,18 +29,27 @@ def guard_threshold() -> float:
 
 
 def load_snapshot(session: Session, school_id: str) -> RosterSnapshot | None:
-    school = session.get(m.School, school_id)
+    """What koppel holds for the school, as a snapshot (None if the school is unknown)."""
+    school = session.execute(select(m.School.brin, m.School.dependance, m.School.name, m.School.schooljaar,
+                                    m.School.basispoort_id).where(m.School.id == school_id)).first()
     if school is None:
         return None
-    snap = RosterSnapshot(SchoolInfo(school.brin, school.dependance, school.name, school.schooljaar))
-    for g in session.execute(select(m.Group).where(m.Group.school_id == school_id)).scalars():
-        snap.groups[g.key] = Group(g.key, g.name, g.jaargroep, g.composite)
-    for p in session.execute(select(m.Pupil).where(m.Pupil.school_id == school_id)).scalars():
-        snap.pupils[p.key] = Pupil(p.key, p.last_name, p.first_name, p.prefix, p.jaargroep, p.group_key,
-                                   tuple(p.composite_groups or ()), p.eckid)
-    for s in session.execute(select(m.Staff).where(m.Staff.school_id == school_id)).scalars():
-        snap.staff[s.key] = Staff(s.key, s.last_name, s.first_name, s.prefix, s.email,
-                                  tuple(s.roles or ()), tuple(s.groups or ()), s.eckid)
+    snap = RosterSnapshot(SchoolInfo(*school))
+    # Core rows, not ORM objects: at national scale this is the hot read of every sync
+    for key, name, jaargroep, composite in session.execute(
+            select(GROUPS.c.key, GROUPS.c.name, GROUPS.c.jaargroep, GROUPS.c.composite)
+            .where(GROUPS.c.school_id == school_id)):
+        snap.groups[key] = Group(key, name, jaargroep, composite)
+    for key, last, first, prefix, jaargroep, group, composite, eckid in session.execute(
+            select(PUPILS.c.key, PUPILS.c.last_name, PUPILS.c.first_name, PUPILS.c.prefix, PUPILS.c.jaargroep,
+                   PUPILS.c.group_key, PUPILS.c.composite_groups, PUPILS.c.eckid)
+            .where(PUPILS.c.school_id == school_id)):
+        snap.pupils[key] = Pupil(key, last, first, prefix, jaargroep, group, tuple(composite or ()), eckid)
+    for key, last, first, prefix, email, roles, groups, eckid in session.execute(
+            select(STAFF.c.key, STAFF.c.last_name, STAFF.c.first_name, STAFF.c.prefix, STAFF.c.email,
+                   STAFF.c.roles, STAFF.c.groups, STAFF.c.eckid)
+            .where(STAFF.c.school_id == school_id)):
+        snap.staff[key] = Staff(key, last, first, prefix, email, tuple(roles or ()), tuple(groups or ()), eckid)
     return snap
 
 
@@ -48,20 +65,25 @@ def _pupil_row(school_id: str, p: Pupil) -> dict:
 
 def _staff_row(school_id: str, s: Staff) -> dict:
     return {"school_id": school_id, "key": s.key, "last_name": s.last_name, "first_name": s.first_name,
-            "prefix": s.prefix, "email": s.email, "roles": list(s.roles), "groups": list(s.groups), "eckid": s.eckid}
+            "prefix": s.prefix, "email": s.email, "roles": list(s.roles), "groups": list(s.groups),
+            "eckid": s.eckid, "ict_coordinator": s.is_ict_coordinator}
 
 
 def _apply_kind(session: Session, table, school_id: str, change, to_row) -> None:
-    if change.removed:
-        keys = list(change.removed)
-        for i in range(0, len(keys), 1000):
-            session.execute(delete(table).where(table.c.school_id == school_id, table.c.key.in_(keys[i:i + 1000])))
+    """Delete, insert and update one kind in bulk: one statement per 1,000 removed keys, one
+    multi-row INSERT, one executemany UPDATE (rows keep their identity: no delete + re-insert)."""
+    for i in range(0, len(change.removed), CHUNK):
+        session.execute(delete(table).where(table.c.school_id == school_id,
+                                            table.c.key.in_(change.removed[i:i + CHUNK])))
     if change.added:
         session.execute(insert(table), [to_row(school_id, x) for x in change.added])
-    for item in change.changed:
-        row = to_row(school_id, item)
-        session.execute(update(table).where(table.c.school_id == school_id, table.c.key == item.key)
-                        .values(**{k: v for k, v in row.items() if k not in ("school_id", "key")}))
+    if change.changed:
+        rows = [to_row(school_id, x) for x in change.changed]
+        columns = [c for c in rows[0] if c not in ("school_id", "key")]
+        statement = (update(table)
+                     .where(table.c.school_id == bindparam("b_school_id"), table.c.key == bindparam("b_key"))
+                     .values({c: bindparam(f"b_{c}") for c in columns}))
+        session.connection().execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
 
 
 def _event_payload(sequence: int, change: RosterDiff) -> dict:
@@ -103,28 +125,43 @@ def snapshot_from_json(data: dict) -> RosterSnapshot:
     )
 
 
+def _lock_school(session: Session, info: SchoolInfo, name: str | None) -> None:
+    """Create the school row if needed and lock it until the transaction ends: concurrent syncs of
+    one school (an upload during the nightly pull) run one after the other, never interleaved."""
+    insert_or_ignore(session, m.School.__table__, {
+        "id": info.school_id, "brin": info.brin, "dependance": info.dependance,
+        "name": name or info.name or f"School {info.school_id}", "schooljaar": info.schooljaar, "sequence": 0})
+    session.execute(select(m.School.id).where(m.School.id == info.school_id).with_for_update())
+
+
+def _report(info: SchoolInfo, name: str | None, change: RosterDiff) -> dict:
+    return {"school": {"id": info.school_id, "brin": info.brin, "dependance": info.dependance, "name": name},
+            "applied": False, "pending_approval": False, "sync_id": None, **change.counts()}
+
+
 def sync_school(session: Session, snapshot: RosterSnapshot, *, dry_run: bool = False,
                 guard: bool = True, name: str | None = None, now: dt.datetime | None = None) -> dict:
     """Compare `snapshot` with the stored school and apply the difference (caller commits).
 
-    Returns the report of the CLI contract. A sync that would remove more than the guard
-    threshold of the school's pupils is stored as pending instead (`approve` applies it).
+    Returns the report of the CLI contract (plus `sync_id` and the school's `id`). A sync that
+    would remove more than the guard threshold of the school's pupils is stored as pending
+    instead (`approve` applies it); a dry run only reports, and also lists the keys (`diff`).
     """
     now = now or utcnow()
     info = snapshot.school
     school_id = info.school_id
+    if not dry_run:
+        _lock_school(session, info, name)
     current = load_snapshot(session, school_id)
     change = diff(current, snapshot)
-    report = {"school": {"id": school_id, "brin": info.brin, "dependance": info.dependance,
-                         "name": name or info.name or (current.school.name if current else None)},
-              "applied": False, "pending_approval": False, "sync_id": None, **change.counts()}
+    report = _report(info, name or info.name or (current.school.name if current else None), change)
     if dry_run:
         report["diff"] = {kind: {"added": [x.key for x in getattr(change, kind).added],
                                  "changed": [x.key for x in getattr(change, kind).changed],
                                  "removed": getattr(change, kind).removed} for kind in ("groups", "pupils", "staff")}
         return report
     run = m.SyncRun(id=str(uuid.uuid4()), school_id=school_id, source=snapshot.source, created_at=now,
-                    summary=change.counts())
+                    summary={**change.counts(), "pupils_before": len(current.pupils)})
     report["sync_id"] = run.id
     session.execute(update(m.SyncRun).where(m.SyncRun.school_id == school_id, m.SyncRun.status == "pending")
                     .values(status="superseded", snapshot=None))
@@ -134,7 +171,7 @@ def sync_school(session: Session, snapshot: RosterSnapshot, *, dry_run: bool = F
         session.add(run)
         report["pending_approval"] = True
         return report
-    _apply(session, snapshot, current, change, name=name, now=now)
+    report["school"]["name"] = _apply(session, snapshot, current, change, name=name, now=now)
     run.status = "applied"
     run.applied_at = now
     session.add(run)
@@ -143,7 +180,8 @@ def sync_school(session: Session, snapshot: RosterSnapshot, *, dry_run: bool = F
 
 
 def _apply(session: Session, snapshot: RosterSnapshot, current: RosterSnapshot | None,
-           change: RosterDiff, *, name: str | None, now: dt.datetime) -> None:
+           change: RosterDiff, *, name: str | None, now: dt.datetime) -> str:
+    """Write the difference and its roster.updated event; returns the school's name."""
     info = snapshot.school
     school = session.get(m.School, info.school_id)
     if school is None:
@@ -154,22 +192,35 @@ def _apply(session: Session, snapshot: RosterSnapshot, current: RosterSnapshot |
     elif name or info.name:
         school.name = name or info.name
     school.schooljaar = info.schooljaar or school.schooljaar
+    if info.basispoort_id and school.basispoort_id != info.basispoort_id:
+        # an institution id belongs to one school (unique index); a re-coupled id moves here
+        session.execute(update(m.School).where(m.School.basispoort_id == info.basispoort_id)
+                        .values(basispoort_id=None))
+        school.basispoort_id = info.basispoort_id
     school.last_sync_at = now
     if change.is_empty():
-        return
-    _apply_kind(session, m.Group.__table__, info.school_id, change.groups, _group_row)
-    _apply_kind(session, m.Pupil.__table__, info.school_id, change.pupils, _pupil_row)
-    _apply_kind(session, m.Staff.__table__, info.school_id, change.staff, _staff_row)
+        return school.name
+    _apply_kind(session, GROUPS, info.school_id, change.groups, _group_row)
+    _apply_kind(session, PUPILS, info.school_id, change.pupils, _pupil_row)
+    _apply_kind(session, STAFF, info.school_id, change.staff, _staff_row)
     school.sequence += 1
     m.messaging.emit(session, "roster.updated", info.school_id, _event_payload(school.sequence, change))
+    return school.name
 
 
-def approve(session: Session, sync_id: str, now: dt.datetime | None = None) -> dict:
-    """Apply a sync the mass-deletion guard held back, against the state as it is now."""
+def approve(session: Session, sync_id: str, school_id: str | None = None, now: dt.datetime | None = None) -> dict:
+    """Apply a sync the mass-deletion guard held back, against the state as it is now.
+
+    With `school_id`, a sync of another school answers NotFound, exactly like an unknown id.
+    Raises Conflict if the sync is no longer pending (applied, superseded by a newer sync).
+    """
     now = now or utcnow()
-    run = session.get(m.SyncRun, sync_id, with_for_update=True)
-    if run is None:
+    owner = session.scalar(select(m.SyncRun.school_id).where(m.SyncRun.id == sync_id))
+    if owner is None or (school_id is not None and owner != school_id):
         raise NotFound(f"sync {sync_id} not found")
+    # the same lock order as sync_school (school, then its runs): no deadlock with a running sync
+    session.execute(select(m.School.id).where(m.School.id == owner).with_for_update())
+    run = session.get(m.SyncRun, sync_id, with_for_update=True, populate_existing=True)
     if run.status != "pending":
         raise Conflict(f"sync {sync_id} is {run.status}, not pending")
     snapshot = snapshot_from_json(run.snapshot)
@@ -181,3 +232,18 @@ def approve(session: Session, sync_id: str, now: dt.datetime | None = None) -> d
     run.snapshot = None
     return {"sync_id": sync_id, "school": run.school_id, "applied": True, **change.counts()}
 
+
+def record_failed_sync(session: Session, school_id: str, source: str, error: str,
+                       now: dt.datetime | None = None) -> str:
+    """A pull that could not be applied, kept visible next to the school's other syncs."""
+    run = m.SyncRun(id=str(uuid.uuid4()), school_id=school_id, source=source, status="failed",
+                    created_at=now or utcnow(), summary={}, error=error[:2000])
+    session.add(run)
+    return run.id
+
+
+def school_counts(session: Session, school_id: str) -> dict[str, int]:
+    def count(table) -> int:
+        return session.scalar(select(func.count()).select_from(table).where(table.c.school_id == school_id))
+
+    return {"groups": count(GROUPS), "pupils": count(PUPILS), "staff": count(STAFF)}
