@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,10 @@ class Client:
     failures (connection errors, timeouts, 429 and 5xx) with exponential backoff."""
 
     def __init__(self, settings: Settings, *, sleep=time.sleep):
+        for setting, path in (("BASISPOORT_CERT_FILE", settings.cert_file), ("BASISPOORT_KEY_FILE", settings.key_file),
+                              ("BASISPOORT_CA_FILE", settings.ca_file)):
+            if path and not os.path.isfile(path):
+                raise BasispoortError(f"{setting}: no file at {path}")
         self.settings = settings
         self.sleep = sleep
         self.http = requests.Session()
