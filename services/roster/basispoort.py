@@ -77,11 +77,10 @@ class Client:
         self.settings = settings
         self.sleep = sleep
         self.http = requests.Session()
-        if settings.cert_file:
-            self.http.cert = (settings.cert_file, settings.key_file) if settings.key_file else settings.cert_file
-        if settings.ca_file:
-            self.http.verify = settings.ca_file
         self.http.headers["Accept"] = "application/json"
+        # passed on every request: a session-level `verify` loses to REQUESTS_CA_BUNDLE in the environment
+        self.cert = (settings.cert_file, settings.key_file) if settings.key_file else settings.cert_file
+        self.verify = settings.ca_file or True
 
     def close(self) -> None:
         self.http.close()
@@ -99,7 +98,7 @@ class Client:
             if attempt > 1:
                 self.sleep(self.settings.backoff * 2 ** (attempt - 2))
             try:
-                response = self.http.get(url, timeout=self.settings.timeout)
+                response = self.http.get(url, timeout=self.settings.timeout, cert=self.cert, verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise BasispoortError(f"GET {path}: TLS failed ({type(exc).__name__})") from None
             except (requests.ConnectionError, requests.Timeout) as exc:

@@ -90,6 +90,13 @@ def make_tls(folder: Path) -> Tls:
     return Tls(*(str(folder / f) for f in ("ca.pem", "server.pem", "server.key", "client.pem", "stranger.pem")))
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # refused handshakes (the stranger's certificate) are expected in tests
+
+
 class FakeBasispoort:
     META = {"mutationTimestamp": "2026-10-01T02:00:00Z", "generationTimestamp": "2026-10-01T02:00:00Z"}
 
@@ -153,8 +160,7 @@ class FakeBasispoort:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
