@@ -4,7 +4,7 @@ or HTTPS with client certificates, in a thread of the test process.
 It speaks the JSON of Basispoort as documented by the public client
 LeoniePhiline/basispoort-sync-client (src/institutions/model.rs, client.rs):
   GET /rest/v2/instellingen/              -> [id, ...]
-  GET /rest/v2/instellingen/{id}          -> {groepen, subgroepen, leerlingen, medewerkers, actief, gefuseerdNaar, metaResult}
+  GET /rest/v2/instellingen/{id}          -> {groepen, subgroepen, leerlingen, medewerkers, actief, ...}
   GET /rest/v2/instellingen/{id}/details  -> {naam, ..., brincode, dependancecode, schoolkey, actief, ..., metaResult}
   GET /rest/v2/instellingen/{id}/groepen  -> {groepen, subgroepen, metaResult}
   GET /rest/v2/instellingen/{id}/leerlingen -> {leerlingen, metaResult}
@@ -40,11 +40,12 @@ class Tls:
 
 
 def make_tls(folder: Path) -> Tls:
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    import ipaddress
 
     now = dt.datetime.now(dt.UTC)
 

@@ -148,7 +148,7 @@ def test_sync_all_goes_on_after_a_failing_school(fake, settings, session):
     assert {k: summary[k] for k in ("institutions", "applied", "failed")} == {"institutions": 3, "applied": 2,
                                                                                "failed": 1}
     assert summary["failures"] == [{"basispoort_id": 602, "school": None,
-                                    "error": f"GET /602: HTTP 500 after 4 attempts"}]
+                                    "error": "GET /602: HTTP 500 after 4 attempts"}]
     assert count(session, m.School) == 2
 
 
