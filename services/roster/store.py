@@ -16,7 +16,6 @@ from services.roster import models as m
 from services.roster.diff import RosterDiff, diff, removes_too_many_pupils
 from services.roster.snapshot import Group, Pupil, RosterSnapshot, SchoolInfo, Staff
 from shared import config
-from shared.db import insert_or_ignore
 from shared.errors import Conflict, NotFound
 from shared.messaging import utcnow
 
@@ -28,10 +27,14 @@ def guard_threshold() -> float:
     return config.float_setting("ROSTER_MASS_DELETION_THRESHOLD", 0.30)
 
 
-def load_snapshot(session: Session, school_id: str) -> RosterSnapshot | None:
-    """What koppel holds for the school, as a snapshot (None if the school is unknown)."""
-    school = session.execute(select(m.School.brin, m.School.dependance, m.School.name, m.School.schooljaar,
-                                    m.School.basispoort_id).where(m.School.id == school_id)).first()
+SCHOOL_INFO = (m.School.brin, m.School.dependance, m.School.name, m.School.schooljaar, m.School.basispoort_id)
+
+
+def load_snapshot(session: Session, school_id: str, school: tuple | None = None) -> RosterSnapshot | None:
+    """What koppel holds for the school, as a snapshot (None if the school is unknown).
+    `school` is its SCHOOL_INFO row when the caller already has it."""
+    if school is None:
+        school = session.execute(select(*SCHOOL_INFO).where(m.School.id == school_id)).first()
     if school is None:
         return None
     snap = RosterSnapshot(SchoolInfo(*school))
@@ -125,13 +128,21 @@ def snapshot_from_json(data: dict) -> RosterSnapshot:
     )
 
 
-def _lock_school(session: Session, info: SchoolInfo, name: str | None) -> None:
-    """Create the school row if needed and lock it until the transaction ends: concurrent syncs of
-    one school (an upload during the nightly pull) run one after the other, never interleaved."""
-    insert_or_ignore(session, m.School.__table__, {
-        "id": info.school_id, "brin": info.brin, "dependance": info.dependance,
-        "name": name or info.name or f"School {info.school_id}", "schooljaar": info.schooljaar, "sequence": 0})
-    session.execute(select(m.School.id).where(m.School.id == info.school_id).with_for_update())
+def _lock_school(session: Session, info: SchoolInfo, name: str | None) -> tuple:
+    """Create the school row if needed and lock it until the transaction ends, in one statement
+    (INSERT ... ON CONFLICT DO UPDATE locks the existing row): concurrent syncs of one school (an
+    upload during the nightly pull) run one after the other, never interleaved. Returns its SCHOOL_INFO."""
+    table = m.School.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(table).values(
+        id=info.school_id, brin=info.brin, dependance=info.dependance,
+        name=name or info.name or f"School {info.school_id}", schooljaar=info.schooljaar, sequence=0)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.id], set_={"id": statement.excluded.id})
+    return session.execute(statement.returning(*SCHOOL_INFO)).one()
 
 
 def _report(info: SchoolInfo, name: str | None, change: RosterDiff) -> dict:
@@ -150,9 +161,8 @@ def sync_school(session: Session, snapshot: RosterSnapshot, *, dry_run: bool = F
     now = now or utcnow()
     info = snapshot.school
     school_id = info.school_id
-    if not dry_run:
-        _lock_school(session, info, name)
-    current = load_snapshot(session, school_id)
+    locked = None if dry_run else _lock_school(session, info, name)
+    current = load_snapshot(session, school_id, locked)
     change = diff(current, snapshot)
     report = _report(info, name or info.name or (current.school.name if current else None), change)
     if dry_run:
@@ -181,31 +191,28 @@ def sync_school(session: Session, snapshot: RosterSnapshot, *, dry_run: bool = F
 
 def _apply(session: Session, snapshot: RosterSnapshot, current: RosterSnapshot | None,
            change: RosterDiff, *, name: str | None, now: dt.datetime) -> str:
-    """Write the difference and its roster.updated event; returns the school's name."""
+    """Write the difference and its roster.updated event (the school row is locked and exists);
+    returns the school's name."""
     info = snapshot.school
-    school = session.get(m.School, info.school_id)
-    if school is None:
-        school = m.School(id=info.school_id, brin=info.brin, dependance=info.dependance,
-                          name=name or info.name or f"School {info.school_id}", sequence=0)
-        session.add(school)
-        session.flush()
-    elif name or info.name:
-        school.name = name or info.name
-    school.schooljaar = info.schooljaar or school.schooljaar
-    if info.basispoort_id and school.basispoort_id != info.basispoort_id:
+    school = m.School.__table__
+    values = {"last_sync_at": now, "schooljaar": info.schooljaar or school.c.schooljaar}
+    if name or info.name:
+        values["name"] = name or info.name
+    if info.basispoort_id and (current is None or current.school.basispoort_id != info.basispoort_id):
         # an institution id belongs to one school (unique index); a re-coupled id moves here
-        session.execute(update(m.School).where(m.School.basispoort_id == info.basispoort_id)
+        session.execute(update(school).where(school.c.basispoort_id == info.basispoort_id)
                         .values(basispoort_id=None))
-        school.basispoort_id = info.basispoort_id
-    school.last_sync_at = now
+        values["basispoort_id"] = info.basispoort_id
+    this_school = update(school).where(school.c.id == info.school_id)
     if change.is_empty():
-        return school.name
+        return session.execute(this_school.values(values).returning(school.c.name)).scalar_one()
     _apply_kind(session, GROUPS, info.school_id, change.groups, _group_row)
     _apply_kind(session, PUPILS, info.school_id, change.pupils, _pupil_row)
     _apply_kind(session, STAFF, info.school_id, change.staff, _staff_row)
-    school.sequence += 1
-    m.messaging.emit(session, "roster.updated", info.school_id, _event_payload(school.sequence, change))
-    return school.name
+    sequence, school_name = session.execute(this_school.values({**values, "sequence": school.c.sequence + 1})
+                                            .returning(school.c.sequence, school.c.name)).one()
+    m.messaging.emit(session, "roster.updated", info.school_id, _event_payload(sequence, change))
+    return school_name
 
 
 def approve(session: Session, sync_id: str, school_id: str | None = None, now: dt.datetime | None = None) -> dict:
