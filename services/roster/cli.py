@@ -110,13 +110,8 @@ def sync(school_id, dry_run, as_json):
                 result = pull.sync_institution(session, client, institution_id, dry_run=dry_run)
                 show(result)
                 summary = pull.summarise([result])
-            elif dry_run:
-                results = [pull.sync_institution(session, client, i, dry_run=True) for i in client.institution_ids()]
-                for result in results:
-                    show(result)
-                summary = pull.summarise(results)
             else:
-                summary = pull.sync_all(session, client, on_result=show)
+                summary = pull.sync_all(session, client, on_result=show, dry_run=dry_run)
     except (basispoort.BasispoortError, KoppelError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

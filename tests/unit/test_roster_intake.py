@@ -171,3 +171,36 @@ def test_a_flood_of_problems_is_capped():
     data = EXAMPLE_21.replace(b"</leerlingen>", b"<leerling key='x'><bad/></leerling>" * 120 + b"</leerlingen>")
     found = problems(data)
     assert len(found) == 51 and found[-1].startswith("... and ") and found[-1].endswith("more problems")
+
+
+# --- concurrent fetching -------------------------------------------------------------------
+
+class SlowClient:
+    """Stands in for the HTTP client: records how many fetches overlap."""
+
+    def __init__(self):
+        self.running = self.most = 0
+
+    def fetch_snapshot(self, institution_id, today=None):
+        import eventlet
+
+        self.running += 1
+        self.most = max(self.most, self.running)
+        eventlet.sleep(0.01)
+        self.running -= 1
+        if institution_id == 3:
+            raise basispoort.BasispoortError("GET /3: HTTP 500 after 4 attempts")
+        return f"snapshot {institution_id}"
+
+
+@pytest.mark.parametrize("green", [True, False])
+def test_fetching_overlaps_but_results_keep_their_order(green):
+    from services.roster.pull import fetch_concurrently
+
+    client = SlowClient()
+    results = list(fetch_concurrently(client, list(range(1, 30)), 4, green=green))
+    assert [i for i, _ in results] == list(range(1, 30))
+    assert results[0] == (1, "snapshot 1") and isinstance(results[2][1], basispoort.BasispoortError)
+    assert client.most == 4
+    sequential = SlowClient()
+    assert len(list(fetch_concurrently(sequential, [1, 2, 3], 1))) == 3 and sequential.most == 1
