@@ -30,6 +30,15 @@ def guard_threshold() -> float:
 SCHOOL_INFO = (m.School.brin, m.School.dependance, m.School.name, m.School.schooljaar, m.School.basispoort_id)
 
 
+_LOAD_GROUPS = select(GROUPS.c.key, GROUPS.c.name, GROUPS.c.jaargroep, GROUPS.c.composite).where(
+    GROUPS.c.school_id == bindparam("school_id"))
+_LOAD_PUPILS = select(PUPILS.c.key, PUPILS.c.last_name, PUPILS.c.first_name, PUPILS.c.prefix, PUPILS.c.jaargroep,
+                      PUPILS.c.group_key, PUPILS.c.composite_groups, PUPILS.c.eckid).where(
+    PUPILS.c.school_id == bindparam("school_id"))
+_LOAD_STAFF = select(STAFF.c.key, STAFF.c.last_name, STAFF.c.first_name, STAFF.c.prefix, STAFF.c.email,
+                     STAFF.c.roles, STAFF.c.groups, STAFF.c.eckid).where(STAFF.c.school_id == bindparam("school_id"))
+
+
 def load_snapshot(session: Session, school_id: str, school: tuple | None = None) -> RosterSnapshot | None:
     """What koppel holds for the school, as a snapshot (None if the school is unknown).
     `school` is its SCHOOL_INFO row when the caller already has it."""
@@ -38,20 +47,14 @@ def load_snapshot(session: Session, school_id: str, school: tuple | None = None)
     if school is None:
         return None
     snap = RosterSnapshot(SchoolInfo(*school))
-    # Core rows, not ORM objects: at national scale this is the hot read of every sync
-    for key, name, jaargroep, composite in session.execute(
-            select(GROUPS.c.key, GROUPS.c.name, GROUPS.c.jaargroep, GROUPS.c.composite)
-            .where(GROUPS.c.school_id == school_id)):
+    # Core rows through statements built once, not ORM objects: at national scale this is the hot read
+    for key, name, jaargroep, composite in session.execute(_LOAD_GROUPS, {"school_id": school_id}):
         snap.groups[key] = Group(key, name, jaargroep, composite)
     for key, last, first, prefix, jaargroep, group, composite, eckid in session.execute(
-            select(PUPILS.c.key, PUPILS.c.last_name, PUPILS.c.first_name, PUPILS.c.prefix, PUPILS.c.jaargroep,
-                   PUPILS.c.group_key, PUPILS.c.composite_groups, PUPILS.c.eckid)
-            .where(PUPILS.c.school_id == school_id)):
+            _LOAD_PUPILS, {"school_id": school_id}):
         snap.pupils[key] = Pupil(key, last, first, prefix, jaargroep, group, tuple(composite or ()), eckid)
     for key, last, first, prefix, email, roles, groups, eckid in session.execute(
-            select(STAFF.c.key, STAFF.c.last_name, STAFF.c.first_name, STAFF.c.prefix, STAFF.c.email,
-                   STAFF.c.roles, STAFF.c.groups, STAFF.c.eckid)
-            .where(STAFF.c.school_id == school_id)):
+            _LOAD_STAFF, {"school_id": school_id}):
         snap.staff[key] = Staff(key, last, first, prefix, email, tuple(roles or ()), tuple(groups or ()), eckid)
     return snap
 
