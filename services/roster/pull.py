@@ -28,12 +28,17 @@ def _known_school(session: Session, institution_id: int) -> str | None:
         return session.scalar(select(m.School.id).where(m.School.basispoort_id == str(institution_id)))
 
 
-def _failed(session: Session, institution_id: int, school_id: str | None, error: str) -> dict:
+def _failed(session: Session, institution_id: int, school_id: str | None, error: str, *,
+            personal: bool = False) -> dict:
+    """Record the failure on the school (when known) and log it; `personal` errors (data problems
+    may quote an e-mail address) are stored but not logged."""
     school_id = school_id or _known_school(session, institution_id)
+    run_id = None
     if school_id:
         with session.begin():
-            store.record_failed_sync(session, school_id, "basispoort", error)
-    log.warning("Basispoort sync of instelling %s (%s) failed: %s", institution_id, school_id or "unknown", error)
+            run_id = store.record_failed_sync(session, school_id, "basispoort", error)
+    log.warning("Basispoort sync of instelling %s (%s) failed: %s", institution_id, school_id or "unknown",
+                f"roster data problems, see sync run {run_id}" if personal else error)
     return {"basispoort_id": institution_id, "school": school_id, "status": "failed", "error": error}
 
 
@@ -49,7 +54,7 @@ def _store(session: Session, institution_id: int, fetched, *, dry_run: bool = Fa
     if isinstance(fetched, BasispoortError):
         return _failed(session, institution_id, None, str(fetched))
     if isinstance(fetched, BasispoortDataError):
-        return _failed(session, institution_id, fetched.school_id, "; ".join(fetched.problems))
+        return _failed(session, institution_id, fetched.school_id, "; ".join(fetched.problems), personal=True)
     snapshot = fetched
     try:
         with session.begin():

@@ -1,4 +1,4 @@
-"""Marshmallow contracts of the roster service's RPC answers."""
+"""Marshmallow contracts of the roster service: its RPC answers, and the Basispoort JSON it reads."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 

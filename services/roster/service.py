@@ -27,6 +27,7 @@ class ScheduleTimer(Timer):
 
     def setup(self):
         self.interval = config.float_setting("ROSTER_SCHEDULE_CHECK_SECONDS", 60)
+        schedule.settings()  # a bad ROSTER_SYNC_AT / ROSTER_SYNC_TZ stops the service at start, not at night
 
 
 class RosterService:

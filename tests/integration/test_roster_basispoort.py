@@ -194,3 +194,17 @@ def test_cli_sync_without_configuration_says_so(monkeypatch):
     monkeypatch.delenv("BASISPOORT_URL", raising=False)
     result = cli()
     assert result.exit_code == 2 and result.stderr.strip() == "error: BASISPOORT_URL is not set"
+
+
+def test_data_problems_are_stored_on_the_school_but_not_logged(fake, settings, session, caplog):
+    school = synthetic.school(2, pupils=10)
+    details, institution = synthetic.to_basispoort(school, 502)
+    institution["medewerkers"][1]["emailadres"] = institution["medewerkers"][0]["emailadres"]
+    fake.add(502, details, institution)
+    with basispoort.Client(settings) as client:
+        result = pull.sync_institution(session, client, 502)
+    email = institution["medewerkers"][0]["emailadres"]
+    assert email in result["error"]
+    with session.begin():
+        assert email in session.scalar(select(m.SyncRun.error).where(m.SyncRun.school_id == school.school.school_id))
+    assert "roster data problems, see sync run" in caplog.text and email not in caplog.text

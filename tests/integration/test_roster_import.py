@@ -204,3 +204,42 @@ def test_a_pupil_known_only_by_roepnaam_imports(sessions, tmp_path):
     with sessions["roster"]() as s:
         assert (s.get(m.Pupil, ("99ZZ00", "12345")).first_name, s.get(m.Pupil, ("99ZZ00", "12345")).last_name) == \
             ("Gradje", "")
+
+
+def test_copy_and_insert_store_the_same_rows(pg_urls, databases):
+    """Outside eventlet (the CLI, benchmarks) pupils arrive through COPY; inside a service through
+    INSERT. Both must store exactly the snapshot, also with awkward characters."""
+    import dataclasses
+
+    import psycopg2.extensions
+
+    from services.roster import store
+    from shared.db import make_engine, make_session_factory
+
+    def awkward(snap):
+        for n, key in enumerate(sorted(snap.pupils)[:4]):
+            snap.pupils[key] = dataclasses.replace(snap.pupils[key], last_name=["Tab\there", "Back\\slash", "New\nline",
+                                                                                "Quo\"te's"][n], prefix=None)
+        return snap
+
+    copied, inserted = awkward(synthetic.school(71, pupils=40)), awkward(synthetic.school(72, pupils=40))
+    callback = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)  # as in a process without eventlet
+    try:
+        engine = make_engine(pg_urls["roster"])  # its connections are made now, without the callback
+        assert not store._green_psycopg()
+        with make_session_factory(engine)() as s, s.begin():
+            store.sync_school(s, copied)
+        engine.dispose()
+    finally:
+        psycopg2.extensions.set_wait_callback(callback)
+    assert store._green_psycopg() == (callback is not None)
+    engine = make_engine(pg_urls["roster"])
+    with make_session_factory(engine)() as s:
+        with s.begin():
+            store.sync_school(s, inserted)
+        for snap in (copied, inserted):
+            stored = store.load_snapshot(s, snap.school.school_id)
+            assert stored.pupils == snap.pupils and stored.staff == snap.staff and stored.groups == snap.groups
+        assert s.scalar(select(func.count()).select_from(m.Staff).where(m.Staff.ict_coordinator.is_(True))) == 2
+    engine.dispose()
