@@ -41,6 +41,33 @@ _LOAD_STAFF = select(STAFF.c.key, STAFF.c.last_name, STAFF.c.first_name, STAFF.c
                      STAFF.c.roles, STAFF.c.groups, STAFF.c.eckid).where(STAFF.c.school_id == bindparam("school_id"))
 
 
+RUNS = m.SyncRun.__table__
+SCHOOLS = m.School.__table__
+# Statements built once (their cache keys too): a nightly sync runs them 7,000 times.
+_SUPERSEDE_PENDING = (update(RUNS).where(RUNS.c.school_id == bindparam("p_school_id"), RUNS.c.status == "pending")
+                      .values(status="superseded", snapshot=None))
+_UPDATE_SCHOOL = (update(SCHOOLS).where(SCHOOLS.c.id == bindparam("p_school_id"))
+                  .values(last_sync_at=bindparam("p_now"),
+                          name=func.coalesce(bindparam("p_name", type_=SCHOOLS.c.name.type), SCHOOLS.c.name),
+                          schooljaar=func.coalesce(bindparam("p_schooljaar", type_=SCHOOLS.c.schooljaar.type),
+                                                   SCHOOLS.c.schooljaar),
+                          basispoort_id=func.coalesce(bindparam("p_basispoort_id", type_=SCHOOLS.c.basispoort_id.type),
+                                                      SCHOOLS.c.basispoort_id),
+                          sequence=SCHOOLS.c.sequence + bindparam("p_bump"))
+                  .returning(SCHOOLS.c.sequence, SCHOOLS.c.name))
+_DELETE_KEYS = {t.name: delete(t).where(t.c.school_id == bindparam("p_school_id"),
+                                        t.c.key.in_(bindparam("p_keys", expanding=True)))
+                for t in (GROUPS, PUPILS, STAFF)}
+
+
+def _update_rows(table, columns: tuple[str, ...]):
+    return (update(table).where(table.c.school_id == bindparam("b_school_id"), table.c.key == bindparam("b_key"))
+            .values({c: bindparam(f"b_{c}") for c in columns}))
+
+
+_UPDATE_ROWS: dict = {}
+
+
 def load_snapshot(session: Session, school_id: str, school: tuple | None = None) -> RosterSnapshot | None:
     """What koppel holds for the school, as a snapshot (None if the school is unknown).
     `school` is its SCHOOL_INFO row when the caller already has it."""
@@ -117,16 +144,15 @@ def _apply_kind(session: Session, table, school_id: str, change, to_row) -> None
     """Delete, insert and update one kind in bulk: one statement per 1,000 removed keys, one
     multi-row INSERT, one executemany UPDATE (rows keep their identity: no delete + re-insert)."""
     for i in range(0, len(change.removed), CHUNK):
-        session.execute(delete(table).where(table.c.school_id == school_id,
-                                            table.c.key.in_(change.removed[i:i + CHUNK])))
+        session.execute(_DELETE_KEYS[table.name], {"p_school_id": school_id, "p_keys": change.removed[i:i + CHUNK]})
     if change.added:
         bulk_insert(session, table, [to_row(school_id, x) for x in change.added])
     if change.changed:
         rows = [to_row(school_id, x) for x in change.changed]
-        columns = [c for c in rows[0] if c not in ("school_id", "key")]
-        statement = (update(table)
-                     .where(table.c.school_id == bindparam("b_school_id"), table.c.key == bindparam("b_key"))
-                     .values({c: bindparam(f"b_{c}") for c in columns}))
+        columns = tuple(c for c in rows[0] if c not in ("school_id", "key"))
+        statement = _UPDATE_ROWS.get((table.name, columns))
+        if statement is None:
+            statement = _UPDATE_ROWS[(table.name, columns)] = _update_rows(table, columns)
         session.connection().execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
 
 
@@ -211,21 +237,17 @@ def sync_school(session: Session, snapshot: RosterSnapshot, *, dry_run: bool = F
                                  "changed": [x.key for x in getattr(change, kind).changed],
                                  "removed": getattr(change, kind).removed} for kind in ("groups", "pupils", "staff")}
         return report
-    run = m.SyncRun(id=str(uuid.uuid4()), school_id=school_id, source=snapshot.source, created_at=now,
-                    summary={**change.counts(), "pupils_before": len(current.pupils)})
-    report["sync_id"] = run.id
-    session.execute(update(m.SyncRun).where(m.SyncRun.school_id == school_id, m.SyncRun.status == "pending")
-                    .values(status="superseded", snapshot=None))
+    run = {"id": str(uuid.uuid4()), "school_id": school_id, "source": snapshot.source, "created_at": now,
+           "summary": {**change.counts(), "pupils_before": len(current.pupils)}, "applied_at": None,
+           "snapshot": None, "error": None}
+    report["sync_id"] = run["id"]
+    session.execute(_SUPERSEDE_PENDING, {"p_school_id": school_id})
     if guard and removes_too_many_pupils(current, change, guard_threshold()):
-        run.status = "pending"
-        run.snapshot = snapshot_to_json(snapshot)
-        session.add(run)
+        session.execute(insert(RUNS), {**run, "status": "pending", "snapshot": snapshot_to_json(snapshot)})
         report["pending_approval"] = True
         return report
     report["school"]["name"] = _apply(session, snapshot, current, change, name=name, now=now)
-    run.status = "applied"
-    run.applied_at = now
-    session.add(run)
+    session.execute(insert(RUNS), {**run, "status": "applied", "applied_at": now})
     report["applied"] = True
     return report
 
@@ -235,23 +257,19 @@ def _apply(session: Session, snapshot: RosterSnapshot, current: RosterSnapshot |
     """Write the difference and its roster.updated event (the school row is locked and exists);
     returns the school's name."""
     info = snapshot.school
-    school = m.School.__table__
-    values = {"last_sync_at": now, "schooljaar": info.schooljaar or school.c.schooljaar}
-    if name or info.name:
-        values["name"] = name or info.name
+    values = {"p_school_id": info.school_id, "p_now": now, "p_name": name or info.name,
+              "p_schooljaar": info.schooljaar, "p_basispoort_id": None, "p_bump": 0}
     if info.basispoort_id and (current is None or current.school.basispoort_id != info.basispoort_id):
         # an institution id belongs to one school (unique index); a re-coupled id moves here
-        session.execute(update(school).where(school.c.basispoort_id == info.basispoort_id)
+        session.execute(update(SCHOOLS).where(SCHOOLS.c.basispoort_id == info.basispoort_id)
                         .values(basispoort_id=None))
-        values["basispoort_id"] = info.basispoort_id
-    this_school = update(school).where(school.c.id == info.school_id)
+        values["p_basispoort_id"] = info.basispoort_id
     if change.is_empty():
-        return session.execute(this_school.values(values).returning(school.c.name)).scalar_one()
+        return session.execute(_UPDATE_SCHOOL, values).one().name
     _apply_kind(session, GROUPS, info.school_id, change.groups, _group_row)
     _apply_kind(session, PUPILS, info.school_id, change.pupils, _pupil_row)
     _apply_kind(session, STAFF, info.school_id, change.staff, _staff_row)
-    sequence, school_name = session.execute(this_school.values({**values, "sequence": school.c.sequence + 1})
-                                            .returning(school.c.sequence, school.c.name)).one()
+    sequence, school_name = session.execute(_UPDATE_SCHOOL, {**values, "p_bump": 1}).one()
     m.messaging.emit(session, "roster.updated", info.school_id, _event_payload(sequence, change))
     return school_name
 
