@@ -61,7 +61,7 @@ class ResultsExporter(DependencyProvider):
             except Exception:  # noqa: BLE001 - the exporter must outlive a database outage
                 log.exception("results exporter round failed; retrying")
                 busy = False
-                pause = min(pause * 2, 30.0)
+                pause = min(pause * 2, 5.0)
             if not busy:
                 eventlet.sleep(pause)
             else:
