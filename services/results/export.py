@@ -116,13 +116,15 @@ class Exporter:
 
     def _pending(self, session: Session, coupling_id: str) -> list:
         d, r = m.ResultDelivery, m.PracticeResult
+        # the owed ids come from the partial index first; joining the other way round makes
+        # PostgreSQL scan every stored result per batch
+        owed = (select(d.result_id).where(d.coupling_id == coupling_id, d.batch_id.is_(None))
+                .order_by(d.result_id).limit(self.settings.batch_size))
         rows = session.execute(
             select(r.id, r.result_key, r.pupil_key, r.eckid, r.method, r.exercise_code, r.exercise_name,
                    r.score, r.taken_on)
-            .join(d, d.result_id == r.id)
-            .where(d.coupling_id == coupling_id, d.batch_id.is_(None))
-            .order_by(d.result_id)
-            .limit(self.settings.batch_size)).all()
+            .where(r.id.in_(owed))
+            .order_by(r.id)).all()
         if not rows:
             return rows
         year = uwlr.school_year(rows[0].taken_on)  # one message carries one school year
