@@ -4,8 +4,8 @@ It validates what it receives the way a strict LVS would (SOAPAction, SOAP 1.1 e
 `autorisatie` header and the `leerresultaten_verzoek` body against the published XSDs, with
 their key/keyref rules), checks the authorisation key, records what it accepted, and answers
 an empty `leerresultaten_bevestiging`. It can be told to fail: a SOAP fault, an HTTP 5xx, a
-timeout (hangs, then hangs up), a dropped connection, or "late" (accepts and records the batch
-but answers only after the client gave up). It loads the schemas itself, so a
+timeout (hangs, then hangs up), a dropped connection, "late" (accepts and records the batch
+but answers only after the client gave up) or "slow" (waits, then answers as usual). It loads the schemas itself, so a
 mistake in koppel's message building cannot hide behind shared code.
 
 In tests: `with FakeLvs(keys={"sleutel-1"}) as lvs: ... lvs.url ...`.
@@ -72,7 +72,7 @@ class Batch:
 
 @dataclass
 class Failure:
-    kind: str                  # fault | server_fault | http_NNN | timeout | drop | late
+    kind: str                  # fault | server_fault | http_NNN | timeout | drop | late | slow
     times: int | None          # None: until recover()
 
 
@@ -123,6 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
                 failure.times -= 1
                 if failure.times <= 0:
                     state.failures.pop(0)
+        if failure is not None and failure.kind == "slow":
+            time.sleep(state.hang_seconds)  # then handle it like any request
+            failure = None
         if failure is not None and failure.kind != "late":
             self._fail(failure.kind)
             return

@@ -2,6 +2,7 @@
 and database: content, consent, key rejection, retries after every kind of fault, restarts and two
 results processes, each result delivered once per coupling."""
 import json
+import time
 
 import eventlet
 import pytest
@@ -148,6 +149,22 @@ def test_a_rejected_key_stops_sending_until_the_key_is_changed(results, rpc, lvs
                            .where(rm.messaging.outbox.c.event_type == "results.export_failed")).all()
     assert [json.loads(b)["payload"]["status"] for b in failed] == ["key_rejected"]
     assert all("wrong-key-9999" not in b for b in failed)
+
+
+def test_changing_the_key_during_a_send_neither_waits_nor_loses_the_new_key(results, rpc, lvs, publish, sessions):
+    coupling = couple(rpc, lvs, key="old-key-0000")
+    lvs.state.hang_seconds = 1.5
+    lvs.fail("slow", times=1)
+    publish(practice(1))
+    wait_for(lambda: lvs.requests == 1, message="send with the old key in flight")
+    started = time.monotonic()
+    rpc.update_lvs_key(SCHOOL, coupling["id"], KEY, COORDINATOR)
+    assert time.monotonic() - started < 1.0  # the coordinator does not wait for the LVS
+    # the old key's rejection arrives after the change: it must not stop the coupling
+    wait_for(lambda: lvs.result_keys() == ["res-1"], timeout=20, message="sent with the new key")
+    wait_for(lambda: pending(sessions) == 0, message="delivery committed")
+    assert lvs.refused == ["key"]
+    assert rpc.lvs_couplings(SCHOOL)[0]["status"] == "active"
 
 
 @pytest.mark.parametrize("kind, failure", [
