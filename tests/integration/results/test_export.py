@@ -9,6 +9,7 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import select
 
+from shared.events import make_event
 from tests.conftest import wait_for
 from tests.fakes.lvs import FakeLvs
 from tests.integration.results.support import (
@@ -227,6 +228,22 @@ def test_removing_a_coupling_stops_its_queue(results, rpc, lvs, publish, session
     lvs.recover()
     eventlet.sleep(1.0)
     assert lvs.result_keys() == []
+
+
+def test_a_result_event_breaking_its_contract_is_dead_lettered_and_stores_nothing(results, rpc, lvs, publish,
+                                                                                 sessions, rabbit_config):
+    couple(rpc, lvs)
+    envelope = make_event("result.recorded", SCHOOL, practice(1))
+    envelope["payload"]["score"] = -3  # a learning app bug
+    publish(None, envelope=envelope)
+
+    def dead_lettered():
+        with Connection(rabbit_config["AMQP_URI"]) as conn:
+            name = "evt-learning-app-result.recorded--results.on_result_recorded.dlq"
+            return conn.default_channel.queue_declare(name, passive=True).message_count == 1
+
+    wait_for(dead_lettered, message="message dead-lettered")
+    assert _processed(sessions) == 0 and pending(sessions) == 0
 
 
 def test_the_same_result_twice_is_delivered_once(results, rpc, lvs, publish, sessions):
