@@ -6,13 +6,14 @@ import base64
 from nameko.rpc import rpc
 
 from services.roster import edexml, queries, store
+from services.roster.login_service import PupilLoginEntrypoints
 from services.roster.models import messaging
 from shared.db import ping
 from shared.errors import DOMAIN_ERRORS, InvalidInput
 from shared.nameko_ext import Database, OutboxRelay
 
 
-class RosterService:
+class RosterService(PupilLoginEntrypoints):  # pupil logins: services/roster/login_service.py
     name = "roster"
 
     session = Database("roster")
