@@ -14,7 +14,7 @@ import hmac
 import secrets as random_source
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.roster import login_schemas as ls
@@ -22,6 +22,7 @@ from services.roster import models as m
 from services.roster.login_models import GroupLoginMethod, HomeLogin, PupilLogin
 from services.roster.pictures import NAMES, PICTURE_LOGIN_LENGTH
 from shared import config
+from shared.db import insert_or_ignore
 from shared.errors import InvalidInput, NotFound
 from shared.messaging import utcnow
 from shared.secrets import decrypt, encrypt
@@ -203,12 +204,11 @@ def set_group_login_method(session: Session, school_id: str, group_key: str, met
     if group.composite:
         raise InvalidInput("a composite group has no login method of its own",
                            {"group_key": ["composite group: change the login method of the pupils' own group"]})
-    row = session.get(GroupLoginMethod, (school_id, group_key), with_for_update=True)
-    if row is None:
-        row = GroupLoginMethod(school_id=school_id, group_key=group_key)
-        session.add(row)
-    row.method, row.changed_by, row.changed_at = data["method"], data["by"], now or utcnow()
-    session.flush()
+    values = {"method": data["method"], "changed_by": data["by"], "changed_at": now or utcnow()}
+    table = GroupLoginMethod.__table__
+    if not insert_or_ignore(session, table, {"school_id": school_id, "group_key": group_key, **values}):
+        session.execute(update(table).where(table.c.school_id == school_id, table.c.group_key == group_key)
+                        .values(**values))
     return group_logins(session, school_id, group_key)
 
 

@@ -15,10 +15,12 @@ from sqlalchemy import func, select, text
 from services.roster import home_logins, logins, store
 from services.roster.login_models import GroupLoginMethod, HomeLogin, PupilLogin
 from services.roster.snapshot import Group, Pupil, RosterSnapshot, SchoolInfo
+from shared.config import PROJECT_ROOT
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.secrets import decrypt
 
 ICT = "ict@regenboog.nl"
+EXAMPLE = PROJECT_ROOT / "shared/standards/edexml-2.1/EDEXML.Voorbeeld.2.1.xml"
 
 
 def snapshot(brin="12AB", pupils=None, groups=None, name="De Regenboog") -> RosterSnapshot:
@@ -91,6 +93,17 @@ def test_a_new_pupil_gets_a_login_at_import_keeps_it_and_loses_it_on_leaving(ses
     assert sorted(after) == ["p2", "p4"]
     assert after["p2"]["pincode"] == first["p2"]["pincode"]  # a roster change does not change a login
     assert after["p2"]["display_name"] == "Esmée van den Bos"
+
+
+def test_an_uploaded_edexml_file_gives_its_pupils_logins(roster):
+    content = base64.b64encode(EXAMPLE.read_bytes()).decode()
+    assert roster.import_edexml(content, name="Demoschool")["pupils"]["added"] == 3
+    grp4b = roster.group_logins("99ZZ00", "GRP4B")
+    assert [(p["key"], p["display_name"], p["login_method"]) for p in grp4b["pupils"]] == \
+        [("00001", "Wimpie imp ie", "pincode")]
+    assert re.fullmatch(r"[0-9]{4}", grp4b["pupils"][0]["pincode"])
+    sg1 = roster.group_logins("99ZZ00", "sg1")  # a composite group lists its members with their logins
+    assert sg1["composite"] is True and sg1["pupils"] == grp4b["pupils"]
 
 
 def test_logins_are_encrypted_at_rest(sessions, roster):
