@@ -114,3 +114,9 @@ def test_login_sheet_draws_pictures_for_picture_pupils_and_prints_names_beyond_l
     assert "1. Zon" in text and "2. Vis" in text and "3. Boot" in text
     assert "4001" not in text  # a picture pupil's card shows the pictures, not the pincode
     assert "4002" in text
+
+
+def test_nameko_run_finds_exactly_the_roster_service_in_its_module():
+    from nameko.cli.run import import_service
+
+    assert [cls.name for cls in import_service("services.roster.service")] == ["roster"]
