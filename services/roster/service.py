@@ -5,14 +5,15 @@ import base64
 
 from nameko.rpc import rpc
 
-from services.roster import edexml, queries, store
+from services.roster import edexml, login_service, queries, store
 from services.roster.models import messaging
 from shared.db import ping
 from shared.errors import DOMAIN_ERRORS, InvalidInput
 from shared.nameko_ext import Database, OutboxRelay
 
 
-class RosterService:
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints in this module.
+class RosterService(login_service.PupilLoginEntrypoints):
     name = "roster"
 
     session = Database("roster")
