@@ -10,7 +10,8 @@ from services.cli import main as koppel
 from services.licensing import models as m
 from shared.errors import InvalidInput
 
-HEADER = "school_id,contract_number,title,isbn,article_number,method,product_type,start_date,end_date,licence_type,kind,seats"
+HEADER = ("school_id,contract_number,title,isbn,article_number,method,product_type"
+          ",start_date,end_date,licence_type,kind,seats")
 ROWS = [
     "99ZZ00,0040208023000010,Argus Clou aardrijkskunde digibordsoftware groep 3,9789402018141,540534,Argus Clou,"
     "Digibordsoftware,15-05-2017,31-12-2039,Proef,group,",

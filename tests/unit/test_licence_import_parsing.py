@@ -6,7 +6,8 @@ import pytest
 from services.licensing import importing
 from shared.errors import InvalidInput
 
-HEADER = "school_id;contract_number;title;isbn;article_number;method;product_type;start_date;end_date;licence_type;kind;seats"
+HEADER = ("school_id;contract_number;title;isbn;article_number;method;product_type"
+          ";start_date;end_date;licence_type;kind;seats")
 
 
 def test_csv_rows_are_numbered_like_a_spreadsheet_and_semicolons_work():
