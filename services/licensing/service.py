@@ -2,12 +2,14 @@
 roster_copy.py and reactions.py."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
+import eventlet
+from nameko.rpc import RpcProxy, rpc
 
-from services.licensing import entitlements, importing, licences, reactions, roster_copy
+from services.licensing import entitlements, importing, licences, reactions, rights, roster_copy
+from services.licensing.basispoort import HostedLika, LikaError, configured_timer
 from services.licensing.models import messaging
 from shared.db import ping
-from shared.errors import DOMAIN_ERRORS
+from shared.errors import DOMAIN_ERRORS, NotFound
 from shared.nameko_ext import Database, OutboxRelay, contract_event_handler
 
 
@@ -16,6 +18,8 @@ class LicensingService:
 
     session = Database("licensing")
     relay = OutboxRelay(messaging)
+    lika = HostedLika()
+    roster = RpcProxy("roster")
 
     @rpc
     def health(self) -> dict:
@@ -29,6 +33,56 @@ class LicensingService:
                 return
             removed = roster_copy.apply_roster_updated(self.session, event)
             reactions.react_to_removals(self.session, event["school"], removed)
+
+    # --- rights in Basispoort (hosted lika) --------------------------------------------------
+
+    @contract_event_handler("licensing", "license.coupled")
+    def on_license_coupled(self, event: dict) -> None:
+        self._record_rights_push("licensing.on_license_coupled", event)
+
+    @contract_event_handler("licensing", "license.decoupled")
+    def on_license_decoupled(self, event: dict) -> None:
+        self._record_rights_push("licensing.on_license_decoupled", event)
+
+    def _record_rights_push(self, consumer: str, event: dict) -> None:
+        if not self.lika.enabled:
+            return
+        with self.session.begin():
+            if messaging.first_delivery(self.session, consumer, event["event_id"]):
+                rights.record(self.session, event)
+
+    @configured_timer("RIGHTS_PUSH_INTERVAL", 1.0)
+    def push_rights(self) -> None:
+        """Work off due grants/revokes at Basispoort (every process; pushes are leased with SKIP LOCKED)."""
+        if not self.lika.enabled:
+            return
+        for push_id in rights.claim_due(self.session):
+            rights.push_one(self.session, push_id, self.lika.client, self._basispoort_identities,
+                            max_attempts=self.lika.max_attempts, base_delay=self.lika.base_delay,
+                            max_delay=self.lika.max_delay, product_url=self.lika.product_url)
+
+    def _basispoort_identities(self, school_id: str, people: list[dict]) -> dict:
+        try:
+            with eventlet.Timeout(10):
+                return self.roster.basispoort_identities(school_id, people)
+        except eventlet.Timeout:
+            raise LikaError("roster did not answer with the ECK iDs in time") from None
+        except NotFound:
+            raise LikaError("roster does not know the school") from None
+        except Exception as exc:  # noqa: BLE001 - roster down or unknown: retry later
+            raise LikaError(f"roster unavailable: {type(exc).__name__}") from None
+
+    @rpc(expected_exceptions=DOMAIN_ERRORS)
+    def licence_rights(self, school_id: str, licence_id: str) -> list[dict]:
+        """Per pushed coupling of a licence: its Basispoort state (pending|granted|revoked|failed), last error."""
+        return rights.licence_rights(self.session, school_id, licence_id)
+
+    @rpc(expected_exceptions=DOMAIN_ERRORS)
+    def retry_rights(self, school_id: str, coupling_id: str) -> int:
+        """Queue a coupling's failed Basispoort pushes again; returns how many."""
+        return rights.retry(self.session, school_id, coupling_id)
+
+    # --- licences and couplings ---------------------------------------------------------------
 
     @rpc(expected_exceptions=DOMAIN_ERRORS)
     def register_licence(self, data: dict) -> dict:
@@ -54,7 +108,11 @@ class LicensingService:
     def licence(self, school_id: str, licence_id: str) -> dict:
         """One licence with its active couplings; NotFound for another school's licence."""
         lic = licences.get_licence(self.session, school_id, licence_id)
-        return {**licences.licence_view(lic), "couplings": licences.couplings(self.session, school_id, licence_id)}
+        couplings = licences.couplings(self.session, school_id, licence_id)
+        states = rights.coupling_states(self.session, school_id, [c["id"] for c in couplings])
+        for coupling in couplings:
+            coupling["basispoort"] = states.get(coupling["id"])
+        return {**licences.licence_view(lic), "couplings": couplings}
 
     @rpc(expected_exceptions=DOMAIN_ERRORS)
     def couple_group(self, school_id: str, licence_id: str, group_key: str, by: str) -> dict:
