@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from services.licensing import models as m
-from services.licensing.licences import PRODUCT_RANK, sort_key, today
+from services.licensing.licences import PRODUCT_RANK, today
 from services.licensing.schemas import PRODUCT_TYPES
 from shared.errors import InvalidInput, NotFound
 
@@ -22,26 +22,41 @@ def person_groups(session: Session, school_id: str, person_kind: str, person_key
     """A pupil's group and composite groups, or a teacher's groups; NotFound for an unknown person."""
     if person_kind not in PERSON_KINDS:
         raise InvalidInput("unknown person kind", {"person_kind": [f"one of {', '.join(PERSON_KINDS)}"]})
-    model = m.RosterPupil if person_kind == "pupil" else m.RosterStaff
-    person = session.get(model, (school_id, person_key))
-    if person is None or person.removed:
+    if person_kind == "pupil":
+        query = select(m.RosterPupil.group_key, m.RosterPupil.composite_groups).where(
+            m.RosterPupil.school_id == school_id, m.RosterPupil.key == person_key, m.RosterPupil.removed.is_(False))
+    else:
+        query = select(m.RosterStaff.groups).where(
+            m.RosterStaff.school_id == school_id, m.RosterStaff.key == person_key, m.RosterStaff.removed.is_(False))
+    row = session.execute(query).first()  # columns, not an ORM object: this sits on the hot path
+    if row is None:
         raise NotFound(f"{person_kind} {person_key} not found", {"person_key": [f"unknown {person_kind}"]})
     if person_kind == "pupil":
-        return [g for g in [person.group_key, *(person.composite_groups or [])] if g]
-    return list(person.groups or [])
+        return [g for g in [row.group_key, *(row.composite_groups or [])] if g]
+    return list(row.groups or [])
+
+
+LICENCE_COLUMNS = (m.Licence.id, m.Licence.contract_number, m.Licence.title, m.Licence.method,
+                   m.Licence.product_type, m.Licence.article_number, m.Licence.isbn, m.Licence.licence_type,
+                   m.Licence.end_date)
 
 
 def _active_couplings(session: Session, school_id: str, groups: list[str], pupil_key: str | None, on: dt.date):
+    """(licence columns..., target_kind, target_key) of active couplings on these groups / this pupil."""
     targets = [and_(m.Coupling.target_kind == "group", m.Coupling.target_key.in_(groups))] if groups else []
     if pupil_key is not None:
         targets.append(and_(m.Coupling.target_kind == "pupil", m.Coupling.target_key == pupil_key))
     if not targets:
         return []
     return session.execute(
-        select(m.Licence, m.Coupling.target_kind, m.Coupling.target_key)
+        select(*LICENCE_COLUMNS, m.Coupling.target_kind, m.Coupling.target_key)
         .join(m.Coupling, m.Coupling.licence_id == m.Licence.id)
         .where(m.Coupling.school_id == school_id, m.Coupling.ended_at.is_(None), or_(*targets),
                m.Licence.start_date <= on, m.Licence.end_date >= on)).all()
+
+
+def _order(row) -> tuple:
+    return (row.method or "", PRODUCT_RANK.get(row.product_type, 99), row.title, row.contract_number)
 
 
 def entitlements(session: Session, school_id: str, person_kind: str, person_key: str,
@@ -49,20 +64,20 @@ def entitlements(session: Session, school_id: str, person_kind: str, person_key:
     """The products ("pupil" or "staff") person may use today, one entry per licence, with why.
 
     `via` lists the group couplings ({"kind": "group", "key": ...}) and own seat ({"kind": "seat"})
-    that give it. Only licences active today count.
+    that give it. Only licences active today count. NotFound for an unknown person.
     """
     groups = person_groups(session, school_id, person_kind, person_key)
     rows = _active_couplings(session, school_id, groups, person_key if person_kind == "pupil" else None,
                              on or today())
-    by_licence: dict[str, tuple[m.Licence, list[dict]]] = {}
-    for licence, kind, key in rows:
-        via = by_licence.setdefault(licence.id, (licence, []))[1]
-        via.append({"kind": "group", "key": key} if kind == "group" else {"kind": "seat"})
+    by_licence: dict[str, tuple] = {}
+    for row in rows:
+        via = by_licence.setdefault(row.id, (row, []))[1]
+        via.append({"kind": "group", "key": row.target_key} if row.target_kind == "group" else {"kind": "seat"})
     return [{"licence_id": lic.id, "contract_number": lic.contract_number, "title": lic.title,
              "method": lic.method, "product_type": lic.product_type, "article_number": lic.article_number,
              "isbn": lic.isbn, "end_date": lic.end_date.isoformat(),
              "via": sorted(via, key=lambda v: (v["kind"], v.get("key", "")))}
-            for lic, via in sorted(by_licence.values(), key=lambda item: sort_key(item[0]))]
+            for lic, via in sorted(by_licence.values(), key=lambda item: _order(item[0]))]
 
 
 def teacher_start_page(session: Session, school_id: str, staff_key: str, on: dt.date | None = None) -> list[dict]:
@@ -74,11 +89,11 @@ def teacher_start_page(session: Session, school_id: str, staff_key: str, on: dt.
     rows = _active_couplings(session, school_id, groups, None, on or today())
     names = dict(session.execute(select(m.RosterGroup.key, m.RosterGroup.name).where(
         m.RosterGroup.school_id == school_id, m.RosterGroup.key.in_(groups))).all()) if groups else {}
-    licences: dict[str, tuple[m.Licence, list[str]]] = {}
-    for licence, _kind, key in rows:
-        licences.setdefault(licence.id, (licence, []))[1].append(key)
+    licences: dict[str, tuple] = {}
+    for row in rows:
+        licences.setdefault(row.id, (row, []))[1].append(row.target_key)
     methods: dict[str | None, dict[str, list[dict]]] = {}
-    for licence, keys in sorted(licences.values(), key=lambda item: sort_key(item[0])):
+    for licence, keys in sorted(licences.values(), key=lambda item: _order(item[0])):
         methods.setdefault(licence.method, {}).setdefault(licence.product_type, []).append({
             "licence_id": licence.id, "contract_number": licence.contract_number, "title": licence.title,
             "licence_type": licence.licence_type, "end_date": licence.end_date.isoformat(),

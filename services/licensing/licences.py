@@ -168,7 +168,7 @@ def couplings(session: Session, school_id: str, licence_id: str) -> list[dict]:
     return views
 
 
-def _event_payload(licence: m.Licence, coupling: m.Coupling, by: str, reason: str) -> dict:
+def _decoupled_event(licence: m.Licence, coupling: m.Coupling, by: str, reason: str) -> dict:
     return {"coupling_id": coupling.id, "licence_id": licence.id, "contract_number": licence.contract_number,
             "method": licence.method, "product_type": licence.product_type,
             "target_kind": coupling.target_kind, "target_key": coupling.target_key, "by": by, "reason": reason}
@@ -190,17 +190,30 @@ def _couplable(session: Session, school_id: str, licence_id: str, kind: str) -> 
     return licence
 
 
-def _insert_coupling(session: Session, licence: m.Licence, kind: str, key: str, by: str) -> str | None:
-    """Insert the active coupling unless one exists; None when it did (the partial unique index decides).
+def _insert_coupling(session: Session, licence: m.Licence, kind: str, key: str, by: str) -> dict | None:
+    """Insert the active coupling unless one exists; returns its view, None when it existed already.
 
-    ON CONFLICT DO NOTHING makes a concurrent request for the same target wait for the first
-    one's commit and then see its coupling, instead of failing with a unique violation.
+    ON CONFLICT DO NOTHING (the partial unique index on active couplings decides) makes a
+    concurrent request for the same target wait for the first one's commit and then see its
+    coupling, instead of failing with a unique violation.
     """
-    coupling_id = str(uuid.uuid4())
-    inserted = insert_or_ignore(session, m.Coupling.__table__, {
-        "id": coupling_id, "licence_id": licence.id, "school_id": licence.school_id, "target_kind": kind,
-        "target_key": key, "coupled_by": by, "coupled_at": utcnow()})
-    return coupling_id if inserted else None
+    row = {"id": str(uuid.uuid4()), "licence_id": licence.id, "school_id": licence.school_id, "target_kind": kind,
+           "target_key": key, "coupled_by": by, "coupled_at": utcnow()}
+    if not insert_or_ignore(session, m.Coupling.__table__, row):
+        return None
+    return {**{k: row[k] for k in ("id", "licence_id", "target_kind", "target_key", "coupled_by")},
+            "coupled_at": row["coupled_at"].isoformat(), "ended_at": None, "ended_reason": None}
+
+
+def _coupled_event(licence: m.Licence, coupling: dict, by: str) -> dict:
+    return {"coupling_id": coupling["id"], "licence_id": licence.id, "contract_number": licence.contract_number,
+            "method": licence.method, "product_type": licence.product_type, "target_kind": coupling["target_kind"],
+            "target_key": coupling["target_key"], "by": by, "reason": "by_user"}
+
+
+def _known(session: Session, model, school_id: str, key: str) -> bool:
+    return session.execute(select(model.key).where(model.school_id == school_id, model.key == key,
+                                                   model.removed.is_(False))).first() is not None
 
 
 def couple_group(session: Session, school_id: str, licence_id: str, group_key: str, by: str) -> dict:
@@ -210,40 +223,38 @@ def couple_group(session: Session, school_id: str, licence_id: str, group_key: s
     Conflict for a licence that has ended.
     """
     licence = _couplable(session, school_id, licence_id, "group")
-    group = session.get(m.RosterGroup, (school_id, group_key))
-    if group is None or group.removed:
+    if not _known(session, m.RosterGroup, school_id, group_key):
         raise NotFound(f"group {group_key} not found", {"group_key": ["unknown group"]})
-    coupling_id = _insert_coupling(session, licence, "group", group_key, by)
-    if coupling_id is None:
+    coupling = _insert_coupling(session, licence, "group", group_key, by)
+    if coupling is None:
         return CouplingSchema().dump(_active_coupling(session, licence_id, "group", group_key))
-    coupling = session.get(m.Coupling, coupling_id)
-    m.messaging.emit(session, "license.coupled", school_id, _event_payload(licence, coupling, by, "by_user"))
-    return CouplingSchema().dump(coupling)
+    m.messaging.emit(session, "license.coupled", school_id, _coupled_event(licence, coupling, by))
+    return coupling
 
 
 def couple_pupil(session: Session, school_id: str, licence_id: str, pupil_key: str, by: str) -> dict:
     """Give a pupil a seat of a per-child licence; coupling the same pupil twice is a no-op.
 
     Raises Conflict "no seats available" when the seats have run out. The seat is taken by one
-    conditional UPDATE (seats_used < seats) after the coupling row is in: PostgreSQL serialises
-    the UPDATEs on the licence row, so concurrent requests in any number of processes never oversell.
+    conditional UPDATE (seats_used < seats): PostgreSQL serialises the UPDATEs on the licence row,
+    so concurrent requests in any number of processes never oversell. It is the last statement
+    before the commit, so the row lock that serialises them is held as briefly as possible.
     """
     licence = _couplable(session, school_id, licence_id, "pupil")
-    pupil = session.get(m.RosterPupil, (school_id, pupil_key))
-    if pupil is None or pupil.removed:
+    if not _known(session, m.RosterPupil, school_id, pupil_key):
         raise NotFound(f"pupil {pupil_key} not found", {"pupil_key": ["unknown pupil"]})
-    coupling_id = _insert_coupling(session, licence, "pupil", pupil_key, by)
-    if coupling_id is None:
+    coupling = _insert_coupling(session, licence, "pupil", pupil_key, by)
+    if coupling is None:
         return CouplingSchema().dump(_active_coupling(session, licence_id, "pupil", pupil_key))
+    m.messaging.emit(session, "license.coupled", school_id, _coupled_event(licence, coupling, by))
     taken = session.execute(update(m.Licence).where(m.Licence.id == licence_id,
                                                     m.Licence.seats_used < m.Licence.seats)
-                            .values(seats_used=m.Licence.seats_used + 1)).rowcount
+                            .values(seats_used=m.Licence.seats_used + 1)
+                            .execution_options(synchronize_session=False)).rowcount
     if taken != 1:
-        # the caller's transaction rolls back, taking the coupling row with it
+        # the caller's transaction rolls back: the coupling row and its event go with it
         raise Conflict("no seats available", {"licence_id": ["no seats available"]})
-    coupling = session.get(m.Coupling, coupling_id)
-    m.messaging.emit(session, "license.coupled", school_id, _event_payload(licence, coupling, by, "by_user"))
-    return CouplingSchema().dump(coupling)
+    return coupling
 
 
 def end_coupling(session: Session, coupling_id: str, by: str, reason: str) -> bool:
@@ -261,7 +272,7 @@ def end_coupling(session: Session, coupling_id: str, by: str, reason: str) -> bo
         session.execute(update(m.Licence).where(m.Licence.id == coupling.licence_id, m.Licence.seats_used > 0)
                         .values(seats_used=m.Licence.seats_used - 1))
     licence = session.get(m.Licence, coupling.licence_id)
-    m.messaging.emit(session, "license.decoupled", coupling.school_id, _event_payload(licence, coupling, by, reason))
+    m.messaging.emit(session, "license.decoupled", coupling.school_id, _decoupled_event(licence, coupling, by, reason))
     return True
 
 
