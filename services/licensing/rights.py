@@ -53,6 +53,25 @@ def record(session: Session, event: dict) -> m.RightsPush:
     return push
 
 
+def record_resync(session: Session, school_id: str) -> int:
+    """After a roster change: re-send every active group coupling of the school (caller's transaction).
+
+    A grant sends the group's members as they are now and removes those it sent before who are
+    no longer members (and not entitled through another coupling), so a pupil who joined a coupled
+    group gets the right and one who moved out loses it. Returns how many pushes were recorded.
+    """
+    couplings = session.scalars(select(m.Coupling).where(
+        m.Coupling.school_id == school_id, m.Coupling.target_kind == "group", m.Coupling.ended_at.is_(None))).all()
+    now = utcnow()
+    for coupling in couplings:
+        method_id, product_id = product_ids(session.get(m.Licence, coupling.licence_id))
+        session.add(m.RightsPush(id=str(uuid.uuid4()), coupling_id=coupling.id, licence_id=coupling.licence_id,
+                                 school_id=school_id, action=GRANT, method_id=method_id, product_id=product_id,
+                                 users=[], state="pending", attempts=0, next_attempt_at=now, created_at=now))
+    session.flush()
+    return len(couplings)
+
+
 def claim_due(session: Session, *, limit: int = 20, lease_seconds: float = 60.0) -> list[str]:
     """Lease up to `limit` due pushes (SKIP LOCKED: several pusher processes never take the same one).
 
@@ -94,19 +113,24 @@ def _still_entitled(session: Session, push: m.RightsPush) -> set[tuple[str, str]
     return {(u["kind"], u["key"]) for c in others for u in _coupling_users(session, c)}
 
 
-def _revoke_users(session: Session, push: m.RightsPush) -> list[dict]:
-    attempted = session.scalars(select(m.RightsPush.users).where(
-        m.RightsPush.coupling_id == push.coupling_id, m.RightsPush.action == GRANT,
-        m.RightsPush.attempts > 0)).all()
-    keep = _still_entitled(session, push)
+def _sent_before(session: Session, push: m.RightsPush) -> list[dict]:
+    """Users the coupling's grants sent: the last completed grant and every attempt after it."""
+    grants = session.execute(select(m.RightsPush.state, m.RightsPush.users).where(
+        m.RightsPush.coupling_id == push.coupling_id, m.RightsPush.action == GRANT, m.RightsPush.attempts > 0,
+        m.RightsPush.id != push.id).order_by(m.RightsPush.created_at)).all()
+    last_done = max((i for i, (state, _) in enumerate(grants) if state == "done"), default=0)
     seen, out = set(), []
-    for users in attempted:
+    for _, users in grants[last_done:]:
         for u in users:
-            ident = (u["kind"], u["key"])
-            if ident not in keep and ident not in seen:
-                seen.add(ident)
+            if (u["kind"], u["key"]) not in seen:
+                seen.add((u["kind"], u["key"]))
                 out.append(u)
     return out
+
+
+def _to_remove(session: Session, push: m.RightsPush, members: list[dict]) -> list[dict]:
+    keep = _still_entitled(session, push) | {(u["kind"], u["key"]) for u in members}
+    return [u for u in _sent_before(session, push) if (u["kind"], u["key"]) not in keep]
 
 
 def _finish(session: Session, push_id: str, state: str, *, note: str | None = None, error: str | None = None,
@@ -139,8 +163,12 @@ def push_one(session: Session, push_id: str, lika, identities: Identities, *, ma
             superseded = True
         else:
             superseded = False
-            people = _coupling_users(session, coupling) if push.action == GRANT else _revoke_users(session, push)
-            push.users = people  # before the call: a grant that timed out may still have landed
+            if push.action == GRANT:
+                people = _coupling_users(session, coupling)
+                gone = _to_remove(session, push, people)
+            else:
+                people, gone = [], _to_remove(session, push, [])
+            push.users = people if push.action == GRANT else gone  # before the call: a timed-out call may have landed
             push.attempts += 1
         attempts = push.attempts
         product = Product(push.method_id, licence.method or licence.title, push.product_id, licence.title,
@@ -149,13 +177,17 @@ def push_one(session: Session, push_id: str, lika, identities: Identities, *, ma
     if superseded:
         _finish(session, push_id, "superseded", note="decoupled before the grant was sent")
         return "superseded"
-    if not people:
+    if not people and not gone:
         _finish(session, push_id, "done", note=f"nobody to {action}")
         return "done"
     try:
-        users, missing = _lika_users(identities(school, people))
+        answer = identities(school, people + gone)
+        users, missing = _lika_users(answer, people)
+        removed, _ = _lika_users(answer, gone)
         if users:
-            (lika.grant if action == GRANT else lika.revoke)(product, users)
+            lika.grant(product, users)
+        if removed:
+            lika.revoke(product, removed)
     except LikaError as exc:
         if exc.retryable and attempts < max_attempts:
             _finish(session, push_id, "pending", error=str(exc)[:500],
@@ -163,17 +195,21 @@ def push_one(session: Session, push_id: str, lika, identities: Identities, *, ma
             return "pending"
         _finish(session, push_id, "failed", error=str(exc)[:500])
         return "failed"
-    note = f"{len(users)} users" + (f"; {missing} without ECK iD not sent" if missing else "")
+    note = (f"{len(users)} granted, {len(removed)} revoked"
+            + (f"; {missing} without ECK iD not sent" if missing else ""))
     _finish(session, push_id, "done", note=note)
     return "done"
 
 
-def _lika_users(answer: dict) -> tuple[list[dict], int]:
+def _lika_users(answer: dict, people: list[dict]) -> tuple[list[dict], int]:
+    """Basispoort users ({"instellingId", "eckId"}) of these people; and how many have no ECK iD."""
     institution = answer.get("institution_id")
     if not institution or not str(institution).isdigit():
         raise LikaError("the school has no Basispoort institution id yet (roster learns it from Basispoort)")
-    users = [{"instellingId": int(institution), "eckId": p["eckid"]} for p in answer["people"] if p.get("eckid")]
-    return users, len(answer["people"]) - len(users)
+    wanted = {(p["kind"], p["key"]) for p in people}
+    found = [p for p in answer["people"] if (p["kind"], p["key"]) in wanted]
+    users = [{"instellingId": int(institution), "eckId": p["eckid"]} for p in found if p.get("eckid")]
+    return users, len(found) - len(users)
 
 
 def retry(session: Session, school_id: str, coupling_id: str) -> int:

@@ -33,6 +33,8 @@ class LicensingService:
                 return
             removed = roster_copy.apply_roster_updated(self.session, event)
             reactions.react_to_removals(self.session, event["school"], removed)
+            if self.lika.enabled:  # group memberships may have changed: re-send the group couplings
+                rights.record_resync(self.session, event["school"])
 
     # --- rights in Basispoort (hosted lika) --------------------------------------------------
 

@@ -119,3 +119,20 @@ def test_client_errors_are_permanent_and_never_echo_eck_ids(lika):
         HostedLikaClient("http://127.0.0.1:9", "koppel", timeout=2).grant(product, [])
     assert exc.value.retryable and exc.value.status is None
     client.close()
+
+
+def test_rights_follow_group_membership_after_a_roster_change(licensing, lika, sessions, tmp_path):
+    group = licensing.register_licence(licence_data(method="Argus Clou", article_number="540777"))
+    licensing.couple_group(SCHOOL, group["id"], "5A", "ict@school")
+    settled(licensing, group["id"], {"5A": "granted"})
+    assert lika.product_users("argus-clou", "540777") == {eck("pupil", "P1"), eck("pupil", "P2"),
+                                                         eck("staff", "T5A")}
+    # next night: P3 moved from 5B to 5A, P2 moved to 5B, P5 joined 5A
+    pupils = {**PUPILS, "P3": ("5A", []), "P2": ("5B", []), "P5": ("5A", [])}
+    school = tmp_path / "school-v2.xml"
+    school.write_bytes(edexml(GROUPS, pupils, TEACHERS))
+    assert CliRunner().invoke(koppel, ["roster", "import", str(school)]).exit_code == 0
+    wait_for(lambda: lika.product_users("argus-clou", "540777") == {
+        eck("pupil", "P1"), eck("pupil", "P3"), eck("pupil", "P5"), eck("staff", "T5A")}, timeout=20,
+        message="Basispoort rights follow the new group membership")
+    settled(licensing, group["id"], {"5A": "granted"})
