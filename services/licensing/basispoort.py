@@ -21,7 +21,7 @@ from shared import config
 
 BASE_PATH = "/hosted-lika/management/lika"
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
-_ECKID = re.compile(r"https?://id\.school/\S+")
+_ECKID = re.compile(r"https?://id\.school/[^\s\"'<>,}\]]+")
 
 
 class LikaError(Exception):
