@@ -38,6 +38,7 @@ import requests  # noqa: E402
 import yaml  # noqa: E402
 from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from services.licensing import entitlements, licences, roster_copy  # noqa: E402
 from services.licensing import models as m  # noqa: E402
@@ -253,6 +254,7 @@ def entitlement_latency(db_url: str, amqp: str, lookups: int, workdir: Path) -> 
             found = entitlements.entitlements(s, SCHOOL, "pupil", key)
         timings.append((time.perf_counter() - start) * 1000)
         sizes.append(len(found))
+    floor = _raw_floor(db_url, keys, rnd, lookups)
     procs = start_processes(1, db_url, amqp, workdir)
     rpc_timings = []
     try:
@@ -268,7 +270,38 @@ def entitlement_latency(db_url: str, amqp: str, lookups: int, workdir: Path) -> 
     engine.dispose()
     return {"lookups": lookups, "products_per_pupil": statistics.mean(sizes),
             "p50": percentile(timings, 50), "p95": percentile(timings, 95), "p99": percentile(timings, 99),
-            "max": max(timings), "rpc_p50": percentile(rpc_timings, 50), "rpc_p99": percentile(rpc_timings, 99)}
+            "max": max(timings), "rpc_p50": percentile(rpc_timings, 50), "rpc_p99": percentile(rpc_timings, 99),
+            **floor}
+
+
+def _raw_floor(db_url: str, keys: list[str], rnd: random.Random, lookups: int) -> dict:
+    """The database's share: SELECT 1, and the same two queries with plain psycopg2 (no ORM, no pool)."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    conn = engine.raw_connection()
+    cur = conn.cursor()
+    ping, pair = [], []
+    for _ in range(lookups):
+        start = time.perf_counter()
+        cur.execute("SELECT 1")
+        cur.fetchall()
+        ping.append((time.perf_counter() - start) * 1000)
+        key = rnd.choice(keys)
+        start = time.perf_counter()
+        cur.execute("SELECT group_key, composite_groups FROM roster_pupils WHERE school_id = %s AND key = %s "
+                    "AND NOT removed", (SCHOOL, key))
+        group, composite = cur.fetchone()
+        cur.execute("SELECT l.id, l.title, c.target_kind, c.target_key FROM licences l JOIN couplings c "
+                    "ON c.licence_id = l.id WHERE c.school_id = %s AND c.ended_at IS NULL AND "
+                    "((c.target_kind = 'group' AND c.target_key = ANY(%s)) OR (c.target_kind = 'pupil' AND "
+                    "c.target_key = %s)) AND l.start_date <= CURRENT_DATE AND l.end_date >= CURRENT_DATE",
+                    (SCHOOL, [group, *(composite or [])], key))
+        cur.fetchall()
+        conn.rollback()
+        pair.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    engine.dispose()
+    return {"ping_p50": percentile(ping, 50), "ping_p99": percentile(ping, 99),
+            "raw_p50": percentile(pair, 50), "raw_p99": percentile(pair, 99)}
 
 
 def main() -> None:
@@ -299,6 +332,8 @@ def main() -> None:
               f"({e['products_per_pupil']:.1f} products each): inside the service p50 {e['p50']:.2f} ms, "
               f"p95 {e['p95']:.2f} ms, p99 {e['p99']:.2f} ms, max {e['max']:.2f} ms; "
               f"over RPC p50 {e['rpc_p50']:.2f} ms, p99 {e['rpc_p99']:.2f} ms")
+        print(f"database floor: SELECT 1 p50 {e['ping_p50']:.2f} ms, p99 {e['ping_p99']:.2f} ms; the same two "
+              f"queries with plain psycopg2 p50 {e['raw_p50']:.2f} ms, p99 {e['raw_p99']:.2f} ms")
     print(f"# load after {os.getloadavg()[0]:.1f}")
 
 
