@@ -200,13 +200,13 @@ def in_process_rate(db_url: str, requests_total: int, clients: int) -> float:
                 licences.couple_pupil(s, SCHOOL, licence_id, key, "bench")
 
     pool = eventlet.GreenPool(clients)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(clients):
         pool.spawn(client)
     pool.waitall()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     engine.dispose()
-    return requests_total / elapsed
+    return requests_total / elapsed, cpu / requests_total * 1000
 
 
 def entitlement_school(db_url: str) -> tuple:
@@ -247,6 +247,7 @@ def entitlement_latency(db_url: str, amqp: str, lookups: int, workdir: Path) -> 
     for _ in range(200):  # warm the pool and the caches
         with factory() as s:
             entitlements.entitlements(s, SCHOOL, "pupil", rnd.choice(keys))
+    cpu = time.process_time()
     for _ in range(lookups):
         key = rnd.choice(keys)
         start = time.perf_counter()
@@ -254,6 +255,7 @@ def entitlement_latency(db_url: str, amqp: str, lookups: int, workdir: Path) -> 
             found = entitlements.entitlements(s, SCHOOL, "pupil", key)
         timings.append((time.perf_counter() - start) * 1000)
         sizes.append(len(found))
+    cpu_ms = (time.process_time() - cpu) / lookups * 1000
     floor = _raw_floor(db_url, keys, rnd, lookups)
     procs = start_processes(1, db_url, amqp, workdir)
     rpc_timings = []
@@ -270,7 +272,8 @@ def entitlement_latency(db_url: str, amqp: str, lookups: int, workdir: Path) -> 
     engine.dispose()
     return {"lookups": lookups, "products_per_pupil": statistics.mean(sizes),
             "p50": percentile(timings, 50), "p95": percentile(timings, 95), "p99": percentile(timings, 99),
-            "max": max(timings), "rpc_p50": percentile(rpc_timings, 50), "rpc_p99": percentile(rpc_timings, 99),
+            "max": max(timings), "cpu_ms": cpu_ms,
+            "rpc_p50": percentile(rpc_timings, 50), "rpc_p99": percentile(rpc_timings, 99),
             **floor}
 
 
@@ -325,12 +328,14 @@ def main() -> None:
                   f"{'OVERSOLD' if oversold else 'no oversell'}")
         floor = rpc_floor(db_url, amqp, args.requests, args.clients, Path(tmp))
         print(f"RPC floor, health() (one SELECT 1) over RPC, 1 process, {args.clients} clients: {floor:.0f}/s")
-        rate = in_process_rate(db_url, args.requests, args.clients)
-        print(f"couplings in-process (rule only, no broker), {args.clients} greenthreads: {rate:.0f}/s")
+        rate, cpu_ms = in_process_rate(db_url, args.requests, args.clients)
+        print(f"couplings in-process (rule only, no broker), {args.clients} greenthreads: {rate:.0f}/s, "
+              f"CPU {cpu_ms:.2f} ms per coupling")
         e = entitlement_latency(db_url, amqp, args.lookups, Path(tmp))
         print(f"entitlement lookup, 600 pupils / 40 licences, {e['lookups']} random pupils "
               f"({e['products_per_pupil']:.1f} products each): inside the service p50 {e['p50']:.2f} ms, "
-              f"p95 {e['p95']:.2f} ms, p99 {e['p99']:.2f} ms, max {e['max']:.2f} ms; "
+              f"p95 {e['p95']:.2f} ms, p99 {e['p99']:.2f} ms, max {e['max']:.2f} ms, "
+              f"CPU {e['cpu_ms']:.2f} ms per lookup; "
               f"over RPC p50 {e['rpc_p50']:.2f} ms, p99 {e['rpc_p99']:.2f} ms")
         print(f"database floor: SELECT 1 p50 {e['ping_p50']:.2f} ms, p99 {e['ping_p99']:.2f} ms; the same two "
               f"queries with plain psycopg2 p50 {e['raw_p50']:.2f} ms, p99 {e['raw_p99']:.2f} ms")
