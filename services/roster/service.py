@@ -64,3 +64,8 @@ class RosterService(login_service.PupilLoginEntrypoints):
     @rpc(expected_exceptions=DOMAIN_ERRORS)
     def memberships(self, email: str) -> list[dict]:
         return queries.memberships(self.session, email)
+
+    @rpc(expected_exceptions=DOMAIN_ERRORS)
+    def basispoort_identities(self, school_id: str, people: list[dict]) -> dict:
+        """Institution id and ECK iDs of people, for licensing's rights pusher (never log the result)."""
+        return queries.basispoort_identities(self.session, school_id, people)
