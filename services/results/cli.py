@@ -1,10 +1,11 @@
 """`koppel results ...`: operator commands on the results database (no broker needed)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, select, update
 
 from services.results import consent as consent_rules
 from services.results import lvs_couplings
@@ -64,3 +65,21 @@ def retry_now(coupling_id):
     if not done:
         raise click.ClickException("no retrying coupling with that id")
     click.echo("the next exporter round sends to it")
+
+
+@results.command("prune")
+@click.option("--older-than-days", type=click.IntRange(min=1), default=30, show_default=True)
+def prune(older_than_days):
+    """Delete practice results delivered to every coupling that owed them, recorded more than N days ago.
+
+    Keeps what the export still needs; a pruned result that the learning app sends again is stored
+    and sent again (with the same resultaat key, which the LVS can recognise)."""
+    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    r, d = m.PracticeResult, m.ResultDelivery
+    with _session() as s, s.begin():
+        done = select(r.id).where(r.recorded_at < cutoff,
+                                  ~exists().where(d.result_id == r.id, d.batch_id.is_(None)))
+        s.execute(delete(d).where(d.result_id.in_(done)))
+        count = s.execute(delete(r).where(r.recorded_at < cutoff,
+                                          ~exists().where(d.result_id == r.id))).rowcount
+    click.echo(f"pruned {count} delivered practice results recorded before {cutoff:%Y-%m-%d %H:%M} UTC")
