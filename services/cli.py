@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from services.licensing.cli import licences
+from services.results.cli import results
 from services.roster.cli import roster
 from shared import config
 
@@ -61,3 +63,5 @@ def health(services, timeout):
 
 
 main.add_command(roster)
+main.add_command(licences)
+main.add_command(results)

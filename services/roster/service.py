@@ -8,7 +8,7 @@ import logging
 from nameko.rpc import rpc
 from nameko.timer import Timer
 
-from services.roster import basispoort, edexml, pull, queries, schedule, store
+from services.roster import basispoort, edexml, login_service, pull, queries, schedule, store
 from services.roster.models import messaging
 from shared import config
 from shared.db import ping
@@ -30,7 +30,8 @@ class ScheduleTimer(Timer):
         schedule.settings()  # a bad ROSTER_SYNC_AT / ROSTER_SYNC_TZ stops the service at start, not at night
 
 
-class RosterService:
+# The mixin is reached through its module: `nameko run` takes every class with entrypoints in this module.
+class RosterService(login_service.PupilLoginEntrypoints):
     name = "roster"
 
     session = Database("roster")
@@ -142,3 +143,8 @@ class RosterService:
     def memberships(self, email: str) -> list[dict]:
         """The schools a staff member (school e-mail) belongs to, for "Selecteer school"."""
         return queries.memberships(self.session, email)
+
+    @rpc(expected_exceptions=DOMAIN_ERRORS)
+    def basispoort_identities(self, school_id: str, people: list[dict]) -> dict:
+        """Institution id and ECK iDs of people, for licensing's rights pusher (never log the result)."""
+        return queries.basispoort_identities(self.session, school_id, people)

@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from services.roster import logins
 from services.roster import models as m
 from services.roster.diff import RosterDiff, diff, removes_too_many_pupils
 from services.roster.snapshot import Group, Pupil, RosterSnapshot, SchoolInfo, Staff
@@ -268,6 +269,7 @@ def _apply(session: Session, snapshot: RosterSnapshot, current: RosterSnapshot |
         return session.execute(_UPDATE_SCHOOL, values).one().name
     _apply_kind(session, GROUPS, info.school_id, change.groups, _group_row)
     _apply_kind(session, PUPILS, info.school_id, change.pupils, _pupil_row)
+    logins.on_roster_applied(session, info.school_id, [p.key for p in change.pupils.added], change.pupils.removed)
     _apply_kind(session, STAFF, info.school_id, change.staff, _staff_row)
     sequence, school_name = session.execute(_UPDATE_SCHOOL, {**values, "p_bump": 1}).one()
     m.messaging.emit(session, "roster.updated", info.school_id, _event_payload(sequence, change))

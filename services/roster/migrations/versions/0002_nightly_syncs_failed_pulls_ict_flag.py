@@ -1,7 +1,7 @@
 """nightly syncs, failed pulls, ICT flag
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0100
 Create Date: 2026-12-03 19:37:27.372970
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0002'
-down_revision = '0001'
+down_revision = '0100'  # after the pupil-login tables (merged first)
 branch_labels = None
 depends_on = None
 
