@@ -14,6 +14,7 @@ class SchoolInfo:
     dependance: str
     name: str | None
     schooljaar: str | None = None
+    basispoort_id: str | None = None  # set by the Basispoort pull
 
     @property
     def school_id(self) -> str:
