@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from services.gateway.cli import accounts
 from services.roster.cli import roster
 from shared import config
 
@@ -61,3 +62,4 @@ def health(services, timeout):
 
 
 main.add_command(roster)
+main.add_command(accounts)

@@ -22,6 +22,10 @@ class ServiceUnavailable(KoppelError):
     code = "service_unavailable"
 
 
+class TooManyRequests(KoppelError):
+    code = "too_many_requests"
+
+
 STATUS = {
     InvalidInput: 400,
     ValidationError: 400,
@@ -29,6 +33,7 @@ STATUS = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooManyRequests: 429,
     ServiceUnavailable: 503,
 }
 
@@ -36,6 +41,13 @@ STATUS = {
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(payload, default=str), status=status, headers=headers,
                     mimetype="application/json")
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status of an error (500 for anything the table does not know)."""
+    if isinstance(exc, HTTPException):
+        return exc.code
+    return next((status for exc_type, status in STATUS.items() if isinstance(exc, exc_type)), 500)
 
 
 def error_response(exc: Exception) -> Response:
