@@ -17,10 +17,13 @@ from werkzeug.wrappers import Response
 
 from services.gateway import auth
 from services.gateway.errors import error_response, json_response
+from services.gateway.webserver import KoppelWebServer
 from shared.errors import InvalidInput
 
 
 class JsonHttp(HttpRequestHandler):
+    server = KoppelWebServer()
+
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result

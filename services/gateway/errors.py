@@ -6,6 +6,7 @@ import json
 import logging
 
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -35,6 +36,7 @@ STATUS = {
     Conflict: 409,
     TooManyRequests: 429,
     ServiceUnavailable: 503,
+    OperationalError: 503,  # the gateway's database is unreachable or refuses connections: try again later
 }
 
 
@@ -58,6 +60,9 @@ def error_response(exc: Exception) -> Response:
         if isinstance(exc, exc_type):
             if isinstance(exc, ValidationError):
                 body = {"code": "invalid_input", "message": "invalid input", "fields": exc.normalized_messages()}
+            elif isinstance(exc, OperationalError):
+                log.error("gateway database unavailable: %s", type(exc.orig).__name__)
+                body = {"code": "service_unavailable", "message": "database unavailable", "fields": {}}
             else:
                 body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
             return json_response({"error": body}, status)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+import logging
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,8 +22,10 @@ from werkzeug.wrappers import Response
 
 from services.gateway import accounts, auth, dutch, queries, signin, websessions
 from services.gateway.errors import Unauthorized, status_for
+from services.gateway.webserver import KoppelWebServer
 from shared.errors import KoppelError, NotFound
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC = {"koppel.css": "text/css", "koppel.js": "text/javascript"}
 FORM_COOKIE = "koppel_form"  # double-submit CSRF token for the forms shown before login
@@ -85,9 +88,18 @@ def redirect(location: str) -> Response:
     return _redirect(location, code=303)
 
 
+def error_page(exc: Exception) -> Response:
+    """The Dutch error page, with the status of the one table in errors.py."""
+    status = status_for(exc)
+    if status == 500:
+        log.error("unexpected error in admin UI", exc_info=exc)
+    return html(ENV.get_template("error.html").render(status=status, message=dutch.message(exc, status),
+                                                      caller=None), status)
+
+
 class HtmlHttp(HttpRequestHandler):
-    """Pages: errors become a Dutch error page with the status of the one table in errors.py;
-    not being logged in sends the browser to Inloggen."""
+    """Pages: errors become the Dutch error page; not being logged in sends the browser to Inloggen."""
+    server = KoppelWebServer()
 
     def response_from_result(self, result):
         return result if isinstance(result, Response) else html(result)
@@ -95,13 +107,7 @@ class HtmlHttp(HttpRequestHandler):
     def response_from_exception(self, exc):
         if isinstance(exc, Unauthorized):
             return redirect("/inloggen")
-        status = status_for(exc)
-        if status == 500:
-            import logging
-
-            logging.getLogger(__name__).exception("unexpected error in admin UI", exc_info=exc)
-        return html(ENV.get_template("error.html").render(status=status, message=dutch.message(exc, status),
-                                                          caller=None), status)
+        return error_page(exc)
 
 
 def page(method: str, path: str, level: str | None = None):

@@ -2,7 +2,9 @@
 from sqlalchemy import func, select
 
 from services.gateway import models as gm
-from tests.gateway_fixtures import A, B, COORDINATOR, PASSWORD, TEACHER, demo_stack, login  # noqa: F401
+from tests.gateway_fixtures import COORDINATOR, PASSWORD, TEACHER, A, B, login
+
+pytest_plugins = ["tests.gateway_fixtures"]
 
 
 def test_login_sets_an_httponly_samesite_cookie_and_one_school_is_chosen_at_once(demo_stack, web_session):
@@ -30,7 +32,8 @@ def test_wrong_password_and_unknown_email_get_the_same_401(demo_stack, web_sessi
 
 def test_login_is_rate_limited_per_email_even_with_the_right_password(demo_stack, web_session):
     for _ in range(5):
-        assert web_session.post("/api/v1/session", json={"email": TEACHER, "password": "wrong-wrong"}).status_code == 401
+        failed = web_session.post("/api/v1/session", json={"email": TEACHER, "password": "wrong-wrong"})
+        assert failed.status_code == 401
     blocked = web_session.post("/api/v1/session", json={"email": TEACHER, "password": PASSWORD})
     assert blocked.status_code == 429
     assert blocked.json()["error"]["code"] == "too_many_requests"
