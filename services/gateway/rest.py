@@ -47,7 +47,7 @@ class RestApi:
         return response
 
     @endpoint("PUT", "/api/v1/session/school", summary="Selecteer school: choose one of the account's schools",
-              tag="session", level="session", body=s.ChooseSchoolBody, response=s.SessionInfo)
+              tag="session", level="session", body=s.ChooseSchoolBody, response=s.SessionInfo, errors=(404,))
     def choose_school(self, request, caller, body):
         with self.session.begin():
             websessions.choose_school(caller.web_session, body["school_id"])
@@ -60,7 +60,7 @@ class RestApi:
         return {"message": "Als dit e-mailadres bij ons bekend is, ontvang je een e-mail met een link."}
 
     @endpoint("POST", "/api/v1/password", summary="Set a password with an invitation or reset link's token",
-              tag="session", level=None, body=s.SetPasswordBody, status=204)
+              tag="session", level=None, body=s.SetPasswordBody, status=204, errors=(404,))
     def set_password(self, request, caller, body):
         with self.session.begin():
             account = accounts.use_link(self.session, body["token"], body["password"])
@@ -97,7 +97,7 @@ class RestApi:
 
     @endpoint("POST", f"{SCHOOL}/staff/<string:staff_key>/invitation", summary="Mail a staff member an "
               "invitation to set a password", tag="schoolgegevens", level="beheer", response=s.Accepted,
-              status=202, errors=(409,))
+              status=202)
     def invite_staff(self, request, caller, school_id, staff_key):
         signin.invite_staff(self.session, self.roster, school_id, staff_key)
         return {"message": "De uitnodiging is verstuurd."}

@@ -21,7 +21,7 @@ from werkzeug.utils import redirect as _redirect
 from werkzeug.wrappers import Response
 
 from services.gateway import accounts, auth, dutch, queries, signin, websessions
-from services.gateway.errors import Unauthorized, status_for
+from services.gateway.errors import ServiceUnavailable, Unauthorized, status_for
 from services.gateway.webserver import KoppelWebServer
 from shared.errors import KoppelError, NotFound
 
@@ -94,7 +94,7 @@ def error_page(exc: Exception) -> Response:
     if status == 500:
         log.error("unexpected error in admin UI", exc_info=exc)
     return html(ENV.get_template("error.html").render(status=status, message=dutch.message(exc, status),
-                                                      caller=None), status)
+                                                      user=None), status)
 
 
 class HtmlHttp(HttpRequestHandler):
@@ -147,12 +147,12 @@ class AdminUi:
         if caller is not None and caller.web_session.flash:
             with self.session.begin():
                 flash, caller.web_session.flash = caller.web_session.flash, None
-        body = ENV.get_template(template).render(caller=caller, flash=flash, **context)
+        body = ENV.get_template(template).render(user=caller, flash=flash, **context)
         return html(body, status)
 
     def _anonymous_form(self, request, template: str, status: int = 200, **context) -> Response:
         token, new = form_token(request)
-        response = html(ENV.get_template(template).render(caller=None, csrf_token=token, **context), status)
+        response = html(ENV.get_template(template).render(user=None, csrf_token=token, **context), status)
         if new:
             response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="Strict", path="/",
                                 secure=auth.cookie_secure())
@@ -203,7 +203,7 @@ class AdminUi:
         return self._anonymous_form(request, "login.html", notice=notice)
 
     @page("POST", "/inloggen")
-    def login(self, request, caller):
+    def login_page(self, request, caller):
         email = request.form.get("email", "")
         if not form_token_ok(request):
             return self._anonymous_form(request, "login.html", 403, email=email,
@@ -296,8 +296,11 @@ class AdminUi:
 
     @page("GET", "/start", level="school")
     def start(self, request, caller):
-        methods = self.licensing.teacher_start_page(caller.school_id, caller.staff_key)
-        return self._render(caller, "start.html", methods=methods)
+        try:
+            methods, unavailable = self.licensing.teacher_start_page(caller.school_id, caller.staff_key), False
+        except ServiceUnavailable:  # the rest of the page (Beheer, Selecteer school) still works
+            methods, unavailable = [], True
+        return self._render(caller, "start.html", methods=methods, unavailable=unavailable)
 
     # --- Beheer: Schoolgegevens ----------------------------------------------------------------
 
