@@ -5,18 +5,18 @@ from __future__ import annotations
 import eventlet
 from nameko.rpc import RpcProxy
 
+from services.gateway import rest, ui
 from services.gateway.api import api
 from services.gateway.backends import TimedRpcProxy
 from services.gateway.errors import json_response
-from services.gateway.rest import RestApi
-from services.gateway.ui import AdminUi
 from shared.nameko_ext import Database
 
 HEALTH_TIMEOUT = 2.0
 BACKENDS = ("roster", "licensing", "results")
 
 
-class GatewayService(RestApi, AdminUi):
+# the parts are imported as modules: `nameko run` takes every class with entrypoints in this module as a service
+class GatewayService(rest.RestApi, ui.AdminUi):
     name = "gateway"
 
     session = Database("gateway")

@@ -59,3 +59,9 @@ def test_openapi_names_a_schema_for_every_body_and_response():
                 if code[0] in "45":
                     assert operation["responses"][code]["content"]["application/json"]["schema"] == \
                         {"$ref": "#/components/schemas/Error"}
+
+
+def test_nameko_run_finds_one_service_in_the_gateway_module():
+    from nameko.cli.run import import_service
+
+    assert import_service("services.gateway.service") == [GatewayService]
