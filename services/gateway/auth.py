@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from services.gateway import websessions
+from services.gateway.accounts import digest
+from services.gateway.cache import SESSIONS
 from services.gateway.errors import Unauthorized
 from services.gateway.models import WebSession
 from shared import config
@@ -27,10 +29,26 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 LEVELS = ("session", "school", "beheer")
 
 
+@dataclass(frozen=True)
+class SessionView:
+    """A read-only copy of a session row, kept in the per-process cache for read requests."""
+    token_hash: str
+    account_id: int
+    email: str
+    csrf_token: str
+    school_id: str | None
+    memberships: list
+    flash: None = None
+
+    @classmethod
+    def of(cls, ws: WebSession) -> SessionView:
+        return cls(ws.token_hash, ws.account_id, ws.email, ws.csrf_token, ws.school_id, list(ws.memberships or []))
+
+
 @dataclass
 class Caller:
     token: str
-    web_session: WebSession
+    web_session: WebSession | SessionView  # a SessionView only for cached read requests
     membership: dict | None  # of the chosen school
 
     @property
@@ -77,10 +95,20 @@ def csrf_ok(request, expected: str) -> bool:
     return hmac.compare_digest(sent.encode(), expected.encode())
 
 
-def current(db: Session, roster, request) -> Caller | None:
+def current(db: Session, roster, request, *, cached: bool = False) -> Caller | None:
     """The caller of a request with a live session, or None. Refreshes stale memberships from the
-    roster and ends the read transaction, so the handler can open its own."""
+    roster and ends the read transaction, so the handler can open its own.
+
+    cached=True (read requests of the JSON API) may answer from the per-process session cache:
+    a logout, password change or school choice made through another gateway process is seen
+    there after at most SESSION_CACHE_SECONDS."""
     token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    if cached:
+        view = SESSIONS.get(digest(token))
+        if view is not None:
+            return Caller(token=token, web_session=view, membership=websessions.membership(view, view.school_id))
     ws = websessions.find(db, token)
     if ws is None:
         db.rollback()
@@ -90,16 +118,19 @@ def current(db: Session, roster, request) -> Caller | None:
     if websessions.needs_touch(ws):
         ws.last_seen_at = websessions.utcnow()
     db.commit()
+    SESSIONS.put(ws.token_hash, SessionView.of(ws))
     return Caller(token=token, web_session=ws, membership=websessions.membership(ws, ws.school_id))
 
 
-def authorize(db: Session, roster, request, level: str, school_id: str | None = None) -> Caller:
+def authorize(db: Session, roster, request, level: str, school_id: str | None = None, *,
+              cached: bool = False) -> Caller:
     """The caller, if allowed at `level` for `school_id` (None: the session's chosen school).
 
     Raises Unauthorized (no session), Forbidden (CSRF token missing or wrong; a teacher at
-    "beheer"), NotFound (a school that is not the chosen one, or no longer the account's)."""
+    "beheer"), NotFound (a school that is not the chosen one, or no longer the account's).
+    cached: a GET may be answered from the session cache (see `current`)."""
     assert level in LEVELS, level
-    caller = current(db, roster, request)
+    caller = current(db, roster, request, cached=cached and request.method == "GET")
     if caller is None:
         raise Unauthorized("not logged in")
     if request.method in STATE_CHANGING and not csrf_ok(request, caller.csrf_token):

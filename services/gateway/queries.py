@@ -5,6 +5,7 @@ caller's school: the backends filter by it, so another school's id is NotFound.
 """
 from __future__ import annotations
 
+from services.gateway.cache import LICENCE_LISTS
 from services.gateway.dutch import LVS_STATUS
 from shared.errors import InvalidInput
 
@@ -20,6 +21,21 @@ def page_list(items: list, page: int, per_page: int) -> dict:
     start = (page - 1) * per_page
     return {"items": items[start:start + per_page],
             "page": {"page": page, "per_page": per_page, "total": total, "pages": pages}}
+
+
+def licences(licensing, school_id: str, kind: str | None, active_only: bool, dump=None) -> list[dict]:
+    """The school's licence list, from the per-process cache (LICENCE_LIST_CACHE_SECONDS, default 1 s),
+    optionally dumped (`dump`) once when loaded. Couplings made through this process evict it at once;
+    through another process, the seat counts shown may lag by at most the TTL (coupling itself always
+    checks the seats in licensing)."""
+    def load():
+        items = licensing.list_licences(school_id, kind, active_only)
+        return dump(items) if dump else items
+    return LICENCE_LISTS.get_or_load((school_id, kind, active_only, bool(dump)), load)
+
+
+def licences_changed(school_id: str) -> None:
+    LICENCE_LISTS.evict(lambda key: key[0] == school_id)
 
 
 def all_pupils(roster, school_id: str, group_key: str | None = None) -> list[dict]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from services.gateway import accounts, queries, signin, websessions
 from services.gateway import schemas as s
-from services.gateway.api import endpoint
+from services.gateway.api import Dumped, endpoint, instance
 from services.gateway.auth import SESSION_COOKIE, client_address, session_cookie_args
 from services.gateway.errors import json_response
 from services.gateway.models import WebSession
@@ -112,8 +112,9 @@ class RestApi:
     @endpoint("GET", f"{SCHOOL}/licences", summary="Licenties per groep / per kind", tag="licenties",
               level="beheer", query=s.LicenceQuery, response=s.LicencePage)
     def licences(self, request, caller, school_id, query):
-        items = self.licensing.list_licences(school_id, query["kind"], query["active_only"])
-        return queries.page_list(items, query["page"], query["per_page"])
+        items = queries.licences(self.licensing, school_id, query["kind"], query["active_only"],
+                                 dump=lambda items: instance(s.Licence).dump(items, many=True))
+        return Dumped(queries.page_list(items, query["page"], query["per_page"]))
 
     @endpoint("GET", f"{SCHOOL}/licences/<string:licence_id>", summary="A licence with its couplings",
               tag="licenties", level="beheer", response=s.LicenceDetails)
@@ -123,18 +124,23 @@ class RestApi:
     @endpoint("POST", f"{SCHOOL}/licences/<string:licence_id>/groups", summary="Koppel licentie aan groep",
               tag="licenties", level="beheer", body=s.CoupleGroupBody, response=s.Coupling, status=201)
     def couple_group(self, request, caller, school_id, licence_id, body):
-        return self.licensing.couple_group(school_id, licence_id, body["group_key"], caller.by)
+        coupling = self.licensing.couple_group(school_id, licence_id, body["group_key"], caller.by)
+        queries.licences_changed(school_id)
+        return coupling
 
     @endpoint("POST", f"{SCHOOL}/licences/<string:licence_id>/pupils", summary="Koppel leerling (a seat of a "
               "per-child licence); 409 when no seats are left", tag="licenties", level="beheer",
               body=s.CouplePupilBody, response=s.Coupling, status=201, errors=(409,))
     def couple_pupil(self, request, caller, school_id, licence_id, body):
-        return self.licensing.couple_pupil(school_id, licence_id, body["pupil_key"], caller.by)
+        coupling = self.licensing.couple_pupil(school_id, licence_id, body["pupil_key"], caller.by)
+        queries.licences_changed(school_id)
+        return coupling
 
     @endpoint("DELETE", f"{SCHOOL}/licences/<string:licence_id>/couplings/<string:coupling_id>",
               summary="Ontkoppelen", tag="licenties", level="beheer", status=204)
     def decouple(self, request, caller, school_id, licence_id, coupling_id):
         self.licensing.decouple(school_id, licence_id, coupling_id, caller.by)
+        queries.licences_changed(school_id)
 
     # --- Resultaatkoppelingen ---------------------------------------------------------------------
 

@@ -166,6 +166,7 @@ class AdminUi:
         """Run a form's action; flash success or the Dutch error, and go back (post/redirect/get)."""
         try:
             action()
+            queries.licences_changed(caller.school_id)
         except KoppelError as exc:
             self.session.rollback()
             self._flash(caller, "error", dutch.message(exc, status_for(exc)))
@@ -353,7 +354,7 @@ class AdminUi:
 
     def _licence_list(self, request, caller, kind: str) -> Response:
         active_only = request.args.get("actief") == "1"
-        items = self.licensing.list_licences(caller.school_id, kind, active_only)
+        items = queries.licences(self.licensing, caller.school_id, kind, active_only)
         number = min(_page_number(request), max(1, -(-len(items) // PER_PAGE)))
         return self._render(caller, "licences.html", kind=kind, active_only=active_only,
                             licences=queries.page_list(items, number, PER_PAGE))

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services.gateway.accounts import digest, utcnow
+from services.gateway.cache import SESSIONS
 from services.gateway.dutch import nl
 from services.gateway.models import Account, WebSession
 from shared import config
@@ -78,6 +79,7 @@ def refresh_memberships(ws: WebSession, memberships: list[dict]) -> None:
     ws.memberships_at = utcnow()
     if ws.school_id and membership(ws, ws.school_id) is None:
         ws.school_id = None
+    SESSIONS.discard(ws.token_hash)
 
 
 def membership(ws: WebSession, school_id: str | None) -> dict | None:
@@ -89,17 +91,20 @@ def choose_school(ws: WebSession, school_id: str) -> dict:
     if found is None:
         raise NotFound("school not found", {"school_id": [nl("Onbekende school.")]})
     ws.school_id = school_id
+    SESSIONS.discard(ws.token_hash)
     return found
 
 
 def close(session: Session, token: str | None) -> None:
     if token:
         session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
+        SESSIONS.discard(digest(token))
 
 
 def close_all(session: Session, account_id: int) -> None:
     """After a password change every other session of the account ends."""
     session.execute(delete(WebSession).where(WebSession.account_id == account_id))
+    SESSIONS.clear()  # rare (a password change): simpler than indexing the cache by account
 
 
 def purge_expired(session: Session) -> int:

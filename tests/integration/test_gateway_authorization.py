@@ -136,6 +136,7 @@ def test_the_roster_decides_the_role_again_after_the_memberships_ttl(demo_stack,
     from services.gateway import models as gm
     from services.roster import models as ro
 
+    monkeypatch.setenv("SESSION_CACHE_SECONDS", "0")  # this test is about the memberships TTL alone
     login(web_session, COORDINATOR_B)
     assert web_session.get(f"/api/v1/schools/{B}/licences").status_code == 200
     with sessions["roster"]() as s, s.begin():
