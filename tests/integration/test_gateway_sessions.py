@@ -85,6 +85,7 @@ def test_selecteer_school_is_needed_with_two_schools_and_can_be_changed(demo_sta
 def test_logout_ends_the_session_on_the_server(demo_stack, web_session, sessions):
     login(web_session, TEACHER)
     cookie = web_session.http.cookies.get("koppel_session")
+    assert web_session.get("/api/v1/session").status_code == 200  # now in the gateway's session cache too
     assert web_session.delete("/api/v1/session").status_code == 204
     assert web_session.get("/api/v1/session").status_code == 401
     web_session.http.cookies.set("koppel_session", cookie)  # replaying the old cookie does not help
