@@ -1,7 +1,8 @@
 # One image for every koppel service; the command chooses the service.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
-RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+# fonts-dejavu-core: the login sheets (Printversie) print names beyond Latin-1 (Ayşe, Łukasz)
+RUN apt-get update && apt-get install -y --no-install-recommends curl fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml constraints.txt ./
 COPY shared ./shared

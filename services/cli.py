@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from services.gateway.cli import accounts
+from services.licensing.cli import licences
 from services.roster.cli import roster
 from shared import config
 
@@ -63,3 +64,4 @@ def health(services, timeout):
 
 main.add_command(roster)
 main.add_command(accounts)
+main.add_command(licences)

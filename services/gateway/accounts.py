@@ -44,11 +44,11 @@ def digest(token: str) -> str:
 
 
 def max_login_failures() -> int:
-    return int(config.setting("LOGIN_MAX_FAILURES", "5"))
+    return int(config.setting("STAFF_LOGIN_MAX_FAILURES", "5"))
 
 
 def max_client_failures() -> int:
-    return int(config.setting("LOGIN_MAX_FAILURES_PER_CLIENT", "30"))
+    return int(config.setting("STAFF_LOGIN_MAX_FAILURES_PER_CLIENT", "30"))
 
 
 def check_password_rules(password: str, field: str = "password") -> None:

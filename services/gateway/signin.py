@@ -19,7 +19,7 @@ MAX_RESETS_PER_CLIENT = 20
 def public_url() -> str:
     """The address links in mails point to (never taken from the request's Host header)."""
     default = "http://localhost:" + config.setting("WEB_SERVER_ADDRESS", "0.0.0.0:8000").rsplit(":", 1)[-1]
-    return config.setting("KOPPEL_PUBLIC_URL", default).rstrip("/")
+    return config.setting("PUBLIC_BASE_URL", default).rstrip("/")
 
 
 def log_in(db: Session, roster, email: str, password: str, client: str) -> tuple[str, WebSession]:

@@ -84,3 +84,31 @@ class Coupling(Base):
               postgresql_where=text("ended_at IS NULL"), sqlite_where=text("ended_at IS NULL")),
         Index("ix_couplings_target", "school_id", "target_kind", "target_key"),
     )
+
+
+class RightsPush(Base):
+    """One grant or revoke of a coupling's right in Basispoort's hosted licence API ("hosted lika").
+
+    Written by the license.coupled / license.decoupled consumer, worked off by the rights pusher
+    with retries and backoff. The newest push of a coupling is the coupling's visible state.
+    """
+    __tablename__ = "rights_pushes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    coupling_id: Mapped[str] = mapped_column(String(36), index=True)
+    licence_id: Mapped[str] = mapped_column(String(36))
+    school_id: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(8))  # grant | revoke
+    method_id: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[str] = mapped_column(String(200))
+    users: Mapped[list] = mapped_column(JSON)  # [{"kind": "pupil"|"staff", "key": ...}] (LAS keys, no ECK iDs)
+    state: Mapped[str] = mapped_column(String(12))  # pending | done | failed | superseded
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_rights_pushes_due", "next_attempt_at", postgresql_where=text("state = 'pending'"),
+              sqlite_where=text("state = 'pending'")),
+    )

@@ -6,10 +6,12 @@ leave a tombstone so an older 'added' cannot bring a row back.
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.licensing import models as m
 from shared.db import insert_or_ignore
+from shared.errors import NotFound
 
 
 def _upsert(session: Session, model, school_id: str, key: str, sequence: int, values: dict, removed: bool) -> bool:
@@ -53,9 +55,38 @@ def apply_roster_updated(session: Session, event: dict) -> dict[str, list[str]]:
 
 
 def known_groups(session: Session, school_id: str) -> list[dict]:
-    from sqlalchemy import select
-
     rows = session.execute(select(m.RosterGroup).where(m.RosterGroup.school_id == school_id,
                                                        m.RosterGroup.removed.is_(False))
                            .order_by(m.RosterGroup.composite, m.RosterGroup.name)).scalars()
     return [{"key": g.key, "name": g.name, "jaargroep": g.jaargroep, "composite": g.composite} for g in rows]
+
+
+def known_pupils(session: Session, school_id: str, group_key: str) -> list[dict]:
+    """The pupils licensing knows in a group (as their group or one of their composite groups).
+
+    Keys and group only: names stay with the roster service ("Kies een leerling" takes them from there).
+    NotFound for a group licensing does not know.
+    """
+    group = session.get(m.RosterGroup, (school_id, group_key))
+    if group is None or group.removed:
+        raise NotFound(f"group {group_key} not found", {"group_key": ["unknown group"]})
+    return [{"key": key, "group": group} for key, group in group_members(session, school_id, group_key)]
+
+
+def group_members(session: Session, school_id: str, group_key: str) -> list[tuple[str, str | None]]:
+    """(pupil key, own group) of the pupils in a group or composite group, by key.
+
+    Composite memberships sit in a JSON list, so they are matched here rather than in SQL;
+    a school has hundreds of pupils, not millions.
+    """
+    rows = session.execute(select(m.RosterPupil.key, m.RosterPupil.group_key, m.RosterPupil.composite_groups)
+                           .where(m.RosterPupil.school_id == school_id, m.RosterPupil.removed.is_(False))
+                           .order_by(m.RosterPupil.key)).all()
+    return [(key, own) for key, own, composite in rows if own == group_key or group_key in (composite or [])]
+
+
+def group_staff(session: Session, school_id: str, group_key: str) -> list[str]:
+    rows = session.execute(select(m.RosterStaff.key, m.RosterStaff.groups)
+                           .where(m.RosterStaff.school_id == school_id, m.RosterStaff.removed.is_(False))
+                           .order_by(m.RosterStaff.key)).all()
+    return [key for key, groups in rows if group_key in (groups or [])]

@@ -78,3 +78,24 @@ def memberships(session: Session, email: str) -> list[dict]:
     return s.MembershipSchema(many=True).dump([
         {"school_id": school.id, "school_name": school.name, "staff_key": st.key, "roles": st.roles,
          "is_ict_coordinator": any(r in ICT_ROLES for r in st.roles or [])} for st, school in rows])
+
+
+def basispoort_identities(session: Session, school_id: str, people: list[dict]) -> dict:
+    """The school's Basispoort institution id and the ECK iDs of people ({"kind": pupil|staff, "key"}).
+
+    For pushing rights to Basispoort (licensing asks at push time, so ECK iDs never travel in
+    events nor sit in another service's database). Unknown people or people without an ECK iD
+    come back with eckid None. ECK iDs are pseudonyms: callers must not log them.
+    """
+    school = _school(session, school_id)
+    keys = {"pupil": {p["key"] for p in people if p["kind"] == "pupil"},
+            "staff": {p["key"] for p in people if p["kind"] == "staff"}}
+    found = {}
+    for kind, model in (("pupil", m.Pupil), ("staff", m.Staff)):
+        if keys[kind]:
+            rows = session.execute(select(model.key, model.eckid).where(model.school_id == school_id,
+                                                                        model.key.in_(keys[kind]))).all()
+            found.update({(kind, key): eckid for key, eckid in rows})
+    return {"institution_id": school.basispoort_id,
+            "people": [{"kind": p["kind"], "key": p["key"], "eckid": found.get((p["kind"], p["key"]))}
+                       for p in people]}

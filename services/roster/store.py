@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from services.roster import logins
 from services.roster import models as m
 from services.roster.diff import RosterDiff, diff, removes_too_many_pupils
 from services.roster.snapshot import Group, Pupil, RosterSnapshot, SchoolInfo, Staff
@@ -159,6 +160,7 @@ def _apply(session: Session, snapshot: RosterSnapshot, current: RosterSnapshot |
         return
     _apply_kind(session, m.Group.__table__, info.school_id, change.groups, _group_row)
     _apply_kind(session, m.Pupil.__table__, info.school_id, change.pupils, _pupil_row)
+    logins.on_roster_applied(session, info.school_id, [p.key for p in change.pupils.added], change.pupils.removed)
     _apply_kind(session, m.Staff.__table__, info.school_id, change.staff, _staff_row)
     school.sequence += 1
     m.messaging.emit(session, "roster.updated", info.school_id, _event_payload(school.sequence, change))

@@ -61,7 +61,7 @@ def test_login_failures_are_limited_per_email_and_per_client(db, monkeypatch):
         assert accounts.authenticate(db, "juf@school.example", "fout", "c1") is None
     with pytest.raises(TooManyRequests):
         accounts.authenticate(db, "juf@school.example", "goed-wachtwoord", "c2")
-    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_CLIENT", "3")
+    monkeypatch.setenv("STAFF_LOGIN_MAX_FAILURES_PER_CLIENT", "3")
     for i in range(3):
         accounts.authenticate(db, f"iemand{i}@school.example", "fout", "c9")
     with pytest.raises(TooManyRequests):
