@@ -25,7 +25,13 @@ MESSAGES = {
     "coupling not found": "Deze koppeling bestaat niet (meer).",
     "LVS coupling not found": "Deze resultaatkoppeling bestaat niet (meer).",
     "school not found": "Deze school is niet gevonden.",
+    "this licence has ended": "Deze licentie is verlopen en kan niet meer worden gekoppeld.",
 }
+
+# messages that carry a name or date: (start of the service's message, Dutch)
+PREFIXES = (("the school is already coupled to ", "De school is al gekoppeld aan dit leerlingvolgsysteem."),
+            ("already coupled to ", "De school is al gekoppeld aan dit leerlingvolgsysteem."),
+            ("ended on ", "Deze licentie is verlopen en kan niet meer worden gekoppeld."))
 
 STATUS_MESSAGES = {
     400: "De invoer is niet juist.",
@@ -59,6 +65,9 @@ def message(exc, status: int) -> str:
                 return MESSAGES[text]
             if text in _OWN:
                 return text
+            for start, dutch_text in PREFIXES:
+                if text.startswith(start):
+                    return dutch_text
             if status == 400:
                 return f"{STATUS_MESSAGES[400]} ({name}: {text})"
     own = getattr(exc, "message", None)

@@ -122,7 +122,8 @@ class RestApi:
         return queries.licence_details(self.licensing, self.roster, school_id, licence_id)
 
     @endpoint("POST", f"{SCHOOL}/licences/<string:licence_id>/groups", summary="Koppel licentie aan groep",
-              tag="licenties", level="beheer", body=s.CoupleGroupBody, response=s.Coupling, status=201)
+              tag="licenties", level="beheer", body=s.CoupleGroupBody, response=s.Coupling, status=201,
+              errors=(409,))
     def couple_group(self, request, caller, school_id, licence_id, body):
         coupling = self.licensing.couple_group(school_id, licence_id, body["group_key"], caller.by)
         queries.licences_changed(school_id)

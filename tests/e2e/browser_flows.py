@@ -145,7 +145,7 @@ def resultaatkoppeling(page, shots: Path) -> None:
     page.get_by_role("link", name="Koppeling toevoegen").click()
     page.get_by_role("button", name="Opslaan").click()  # nothing chosen: the browser refuses (required fields)
     expect(page).to_have_url(re.compile(r"/toevoegen$"))
-    page.get_by_label("Leerlingvolgsysteem").select_option(label="Momento")
+    page.get_by_label("Leerlingvolgsysteem", exact=True).select_option(label="Momento")
     page.get_by_label("Adres van het leerlingvolgsysteem", exact=False).fill("https://lvs.example/uwlr")
     page.get_by_label("Autorisatiesleutel").fill("88MMO-DEMO-SLEUTEL-1234")
     page.get_by_role("button", name="Opslaan").click()

@@ -133,6 +133,10 @@ def test_dutch_messages_for_errors():
     assert dutch.message(InvalidInput("x", {"endpoint_url": ["must be an https:// URL"]}), 400) == \
         "De invoer is niet juist. (endpoint_url: must be an https:// URL)"
     assert dutch.message(NotFound("licence not found"), 404) == "Deze licentie bestaat niet (meer)."
+    assert dutch.message(Conflict("this licence has ended", {"licence_id": ["ended on 2020-07-31"]}), 409) == \
+        "Deze licentie is verlopen en kan niet meer worden gekoppeld."
+    assert dutch.message(Conflict("the school is already coupled to Momento",
+                                  {"lvs": ["already coupled to Momento"]}), 409).startswith("De school is al")
     assert dutch.message(Unauthorized("no"), status_for(Unauthorized("no"))).startswith("Je bent niet")
     assert dutch.message(RuntimeError("boom"), 500) == "Er ging iets mis. Probeer het later opnieuw."
 
