@@ -5,6 +5,7 @@ import click
 
 from services.gateway.cli import accounts
 from services.licensing.cli import licences
+from services.results.cli import results
 from services.roster.cli import roster
 from shared import config
 
@@ -65,3 +66,4 @@ def health(services, timeout):
 main.add_command(roster)
 main.add_command(accounts)
 main.add_command(licences)
+main.add_command(results)

@@ -96,6 +96,57 @@ class LicenseDecoupled(LicenceCoupling):
     reason = fields.String(required=True, validate=validate.OneOf(DECOUPLE_REASONS))
 
 
+# --- result.recorded (from the learning app) / results.export_* (from results) -----------
+
+RESULT_KINDS = ("practice", "test")
+
+
+class ResultRecorded(Schema):
+    """One result of one pupil, as the learning app reports it (published on the exchange
+    `learning-app.events`; the same fields go to the results RPC `record_result`).
+
+    Only `kind: practice` results are ever exported to a school's LVS; test results are dropped
+    on arrival. Lengths and the score range are UWLR 2.2's (`tpKey`, `tpString128`,
+    non-negative integer score), so an accepted result always fits a valid message.
+    `result_key` is unique per school: a second result with the same key is a duplicate.
+    """
+    result_key = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    pupil_key = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    eckid = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=256))
+    method = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    exercise_code = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    exercise_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    kind = fields.String(required=True, validate=validate.OneOf(RESULT_KINDS))
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2_147_483_647))
+    taken_on = fields.Date(required=True)
+
+
+EXPORT_FAILURES = ("key_rejected", "lvs_fault", "network", "timeout", "http_error", "bad_answer",
+                   "invalid_message", "key_unreadable")
+
+
+class ExportBatch(Schema):
+    batch_id = fields.String(required=True)
+    coupling_id = fields.String(required=True)
+    lvs = fields.String(required=True)
+    result_count = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class ExportSucceeded(ExportBatch):
+    """A batch of practice results was accepted by the school's LVS (`leerresultaten_bevestiging`)."""
+
+
+class ExportFailed(ExportBatch):
+    """A batch could not be delivered. `status` is the coupling's status afterwards:
+    `key_rejected` (stops until the key is changed) or `retrying` (at `next_attempt_at`).
+    The results stay queued; nothing is lost."""
+    failure = fields.String(required=True, validate=validate.OneOf(EXPORT_FAILURES))
+    error = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["key_rejected", "retrying"]))
+    attempts = fields.Integer(required=True, validate=validate.Range(min=1))
+    next_attempt_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Contract:
     event_type: str
@@ -110,6 +161,9 @@ CONTRACTS: dict[str, Contract] = {
         Contract("roster.updated", "roster", 1, RosterUpdated),
         Contract("license.coupled", "licensing", 1, LicenseCoupled),
         Contract("license.decoupled", "licensing", 1, LicenseDecoupled),
+        Contract("result.recorded", "learning-app", 1, ResultRecorded),
+        Contract("results.export_succeeded", "results", 1, ExportSucceeded),
+        Contract("results.export_failed", "results", 1, ExportFailed),
     )
 }
 

@@ -1,0 +1,36 @@
+"""The results event contracts: what the learning app must send, what monitoring receives."""
+import pytest
+from marshmallow import ValidationError
+
+from shared.events import load_event, make_event
+
+RESULT = {"result_key": "r-1", "pupil_key": "L1", "method": "Taal Actief 4", "exercise_code": "SP-1",
+          "exercise_name": "Spelling les 1", "kind": "practice", "score": 7, "taken_on": "2026-11-20"}
+
+
+def test_result_recorded_round_trip_with_optional_eckid():
+    loaded = load_event(make_event("result.recorded", "12AB01", RESULT))
+    assert loaded["payload"]["eckid"] is None and loaded["payload"]["taken_on"].isoformat() == "2026-11-20"
+    with_eck = load_event(make_event("result.recorded", "12AB01", {**RESULT, "eckid": "https://ketenid.nl/x"}))
+    assert with_eck["payload"]["eckid"] == "https://ketenid.nl/x"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"kind": "exam"}, "kind"), ({"score": -1}, "score"), ({"score": 7.5}, "score"), ({"score": "7"}, "score"),
+    ({"result_key": "k" * 257}, "result_key"), ({"exercise_name": "n" * 129}, "exercise_name"),
+    ({"taken_on": "gisteren"}, "taken_on"), ({"pupil_key": None}, "pupil_key"),
+])
+def test_result_recorded_refuses_what_would_break_a_uwlr_message(change, field):
+    with pytest.raises(ValidationError) as err:
+        make_event("result.recorded", "12AB01", {**RESULT, **change})
+    assert field in err.value.messages
+
+
+def test_export_failed_names_failure_and_status():
+    payload = {"batch_id": "b", "coupling_id": "c", "lvs": "momento", "result_count": 3, "failure": "timeout",
+               "error": "no answer", "status": "retrying", "attempts": 2,
+               "next_attempt_at": "2026-12-03T10:00:00+00:00"}
+    assert load_event(make_event("results.export_failed", "12AB01", payload))["payload"]["attempts"] == 2
+    with pytest.raises(ValidationError) as err:
+        make_event("results.export_failed", "12AB01", {**payload, "status": "active"})
+    assert "status" in err.value.messages
