@@ -2,10 +2,10 @@
 services answer in English."""
 from __future__ import annotations
 
-LVS_STATUS = {
+LVS_STATUS = {  # the texts docs/results.md suggests
     "active": "Actief",
-    "retrying": "Opnieuw proberen",
-    "key_rejected": "Autorisatiesleutel geweigerd",
+    "retrying": "Versturen mislukt, wordt automatisch opnieuw geprobeerd",
+    "key_rejected": "Autorisatiesleutel geweigerd door het leerlingvolgsysteem. Voer de nieuwe autorisatiesleutel in.",
     "no_consent": "Geen toestemming: er worden geen resultaten verstuurd",
 }
 
