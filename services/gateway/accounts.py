@@ -153,3 +153,12 @@ def authenticate(session: Session, email: str, password: str, client: str) -> Ac
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     return account
+
+
+def purge_spent(session: Session) -> dict:
+    """Delete used or expired links and attempts older than the rate window; returns the counts."""
+    now = utcnow()
+    links = session.execute(delete(LoginLink).where(
+        (LoginLink.used_at.is_not(None)) | (LoginLink.expires_at < now))).rowcount
+    attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - RATE_WINDOW)).rowcount
+    return {"links": links, "attempts": attempts}

@@ -75,3 +75,19 @@ def set_password(email, password):
     except KoppelError as exc:
         _fail(exc)
     click.echo(f"password set for {email.strip().lower()}")
+
+
+@accounts.command("purge")
+def purge():
+    """Delete expired sessions, spent or expired links and old login attempts (safe to run any time)."""
+    from services.gateway import accounts as rules
+    from services.gateway import websessions
+    from shared.db import make_engine, make_session_factory
+
+    engine = make_engine(config.database_url("gateway"))
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            counts = {"sessions": websessions.purge_expired(session), **rules.purge_spent(session)}
+    finally:
+        engine.dispose()
+    click.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))

@@ -109,3 +109,15 @@ def test_a_coordinator_invites_a_teacher_of_the_school_from_leerkrachten(demo_st
         "email": ["Deze leerkracht heeft geen e-mailadres in de schooladministratie."]}
     assert web_session.post(f"/api/v1/schools/{A}/staff/Z-LK2/invitation").status_code == 404  # B's teacher
     assert len(mails()) == 1
+
+
+def test_cli_purge_deletes_spent_links_and_keeps_live_sessions(demo_stack, web_session, sessions):
+    assert CliRunner().invoke(koppel, ["accounts", "invite", NEW_TEACHER]).exit_code == 0
+    token = link_token(mails(NEW_TEACHER)[0])
+    assert web_session.post("/api/v1/password", json={"token": token, "password": "nieuw-wachtwoord-1"}) \
+        .status_code == 204
+    login(web_session, NEW_TEACHER, "nieuw-wachtwoord-1")
+    result = CliRunner().invoke(koppel, ["accounts", "purge"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "sessions: 0 deleted, links: 1 deleted, attempts: 0 deleted"
+    assert web_session.get("/api/v1/session").status_code == 200

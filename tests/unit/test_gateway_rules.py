@@ -94,6 +94,22 @@ def test_links_are_single_use_expire_and_replace_older_ones(db):
         accounts.valid_link(db, late)
 
 
+def test_purge_deletes_only_what_is_spent(db):
+    acc = account(db)
+    live = accounts.issue_link(db, acc, "invitation")
+    used = accounts.issue_link(db, acc, "reset")
+    accounts.use_link(db, used, "nieuw-wachtwoord")
+    accounts.authenticate(db, acc.email, "fout", "c1")
+    _, old_session = websessions.open_session(db, acc, [MEMBER_A])
+    old_session.expires_at = accounts.utcnow() - dt.timedelta(seconds=1)
+    fresh_token, _ = websessions.open_session(db, acc, [MEMBER_A])
+    db.flush()
+    assert accounts.purge_spent(db) == {"links": 1, "attempts": 0}
+    assert websessions.purge_expired(db) == 1
+    accounts.valid_link(db, live)
+    assert websessions.find(db, fresh_token) is not None
+
+
 def test_sessions_choose_a_school_and_expire(db, monkeypatch):
     acc = account(db)
     token, ws = websessions.open_session(db, acc, [MEMBER_A, MEMBER_B])
