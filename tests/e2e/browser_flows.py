@@ -161,6 +161,12 @@ def teacher(page, base: str, shots: Path, with_results: bool) -> None:
     log_in_with_the_keyboard(page, base, TEACHER)
     expect(page).to_have_url(re.compile(r"/start$"))  # one school: no Selecteer school
     expect(page.get_by_role("heading", name="Startpagina")).to_be_visible()
+    # per method, the licences of her groups, by product type in the manual's order
+    expect(page.get_by_role("heading", level=2)).to_have_text(["Argus Clou", "Taal Actief 4"])
+    taal = page.get_by_role("region", name="Taal Actief 4")
+    expect(taal.get_by_role("heading", level=3)).to_have_text(["Oefensoftware", "Toetssoftware"])
+    expect(taal.get_by_role("listitem").first).to_contain_text("Taal Actief 4 oefensoftware spelling groep 4")
+    expect(taal.get_by_role("listitem").first).to_contain_text("4A")
     expect(page.get_by_role("link", name="Beheer")).to_have_count(0)
     expect(page.get_by_role("link", name="Licenties en koppelingen")).to_have_count(0)
     page.screenshot(path=shots / "startpagina-leerkracht.png", full_page=True)

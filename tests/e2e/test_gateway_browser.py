@@ -44,5 +44,12 @@ def test_coordinator_logs_in_chooses_a_school_and_couples_licences(demo_stack, w
     assert seat_licence.seats_used == 1
 
 
-def test_teacher_finds_no_beheer(demo_stack, web_session, tmp_path):
+def test_teacher_sees_the_licences_of_her_groups_and_finds_no_beheer(demo_stack, web_session, tmp_path):
+    from tests.gateway_fixtures import COORDINATOR, A, login
+
+    login(web_session, COORDINATOR, school_id=A)
+    for title in ("digibordsoftware groep 4", "Taal Actief 4 toetssoftware", "Taal Actief 4 oefensoftware"):
+        licence = demo_stack.licence(A, title)
+        response = web_session.post(f"/api/v1/schools/{A}/licences/{licence['id']}/groups", json={"group_key": "GRP4A"})
+        assert response.status_code == 201, response.text
     run_flow("teacher", web_session.base, tmp_path)
