@@ -40,7 +40,7 @@ def demo_licences(school_id: str) -> list[dict]:
         item["isbn"] = isbn13(item["isbn"])
         item["school_id"] = school_id
         if school_id != A:  # contract numbers are unique across schools
-            item["contract_number"] = item["contract_number"][:-2] + "99"
+            item["contract_number"] = "0041" + item["contract_number"][4:]
     return items
 
 

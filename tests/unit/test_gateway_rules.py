@@ -166,3 +166,10 @@ def test_page_list_and_dates():
     assert datum("2017-05-15") == "15-05-2017"
     assert tijdstip("2017-08-28T09:33:00+00:00") == "28 augustus 2017, 11:33"  # Dutch summer time
     assert tijdstip(None) == "nog niet"
+
+
+def test_demo_licences_have_unique_contract_numbers_in_both_schools():
+    from tests.gateway_fixtures import demo_licences
+
+    numbers = [x["contract_number"] for school in ("99ZZ00", "99YY00") for x in demo_licences(school)]
+    assert len(numbers) == len(set(numbers)) == 16
