@@ -40,8 +40,11 @@ STATUS = {
 }
 
 
+JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}  # answers carry personal data
+
+
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(payload, default=str), status=status, headers=headers,
+    return Response(json.dumps(payload, default=str), status=status, headers={**JSON_HEADERS, **(headers or {})},
                     mimetype="application/json")
 
 

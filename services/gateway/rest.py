@@ -28,7 +28,7 @@ class RestApi:
               tag="session", level=None, body=s.LoginBody, response=s.SessionInfo, status=201, errors=(401, 429))
     def login(self, request, caller, body):
         token, ws = signin.log_in(self.session, self.roster, body["email"], body["password"], client_address(request))
-        response = json_response(s.SessionInfo().dump(session_info(ws)), 201)
+        response = json_response(instance(s.SessionInfo).dump(session_info(ws)), 201)
         response.set_cookie(**session_cookie_args(token))
         return response
 

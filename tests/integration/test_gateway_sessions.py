@@ -16,6 +16,7 @@ def test_login_sets_an_httponly_samesite_cookie_and_one_school_is_chosen_at_once
     assert info["email"] == TEACHER and info["school_id"] == A and info["is_ict_coordinator"] is False
     assert [s["school_id"] for s in info["schools"]] == [A]
     assert "staff_key" not in info["schools"][0]
+    assert response.headers["Cache-Control"] == "no-store"
     assert web_session.get("/api/v1/session").json()["email"] == TEACHER
 
 
