@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from services.gateway.cli import accounts
 from services.licensing.cli import licences
 from services.results.cli import results
 from services.roster.cli import roster
@@ -63,5 +64,6 @@ def health(services, timeout):
 
 
 main.add_command(roster)
+main.add_command(accounts)
 main.add_command(licences)
 main.add_command(results)

@@ -1,27 +1,32 @@
-"""gateway service: HTTP for the admin front end; talks to the other services over RPC only."""
+"""gateway service: the JSON API (rest.py) and the Dutch admin UI (ui.py) over one HTTP port; talks to
+the other services over RPC only, and keeps accounts and sessions in its own database."""
 from __future__ import annotations
 
 import eventlet
-from marshmallow import Schema, fields
 from nameko.rpc import RpcProxy
 
-from services.gateway.api import api, json_body
+from services.gateway import rest, ui
+from services.gateway.api import api
+from services.gateway.backends import TimedRpcProxy
 from services.gateway.errors import json_response
+from shared.nameko_ext import Database
 
 HEALTH_TIMEOUT = 2.0
 BACKENDS = ("roster", "licensing", "results")
 
 
-class CoupleGroupBody(Schema):
-    group_key = fields.String(required=True)
-
-
-class GatewayService:
+# the parts are imported as modules: `nameko run` takes every class with entrypoints in this module as a service
+class GatewayService(rest.RestApi, ui.AdminUi):
     name = "gateway"
 
-    roster = RpcProxy("roster")
-    licensing = RpcProxy("licensing")
-    results = RpcProxy("results")
+    session = Database("gateway")
+    roster = TimedRpcProxy("roster")
+    licensing = TimedRpcProxy("licensing")
+    results = TimedRpcProxy("results")
+    # health asks all three at once, each with its own short timeout
+    health_roster = RpcProxy("roster")
+    health_licensing = RpcProxy("licensing")
+    health_results = RpcProxy("results")
 
     @api("GET", "/health")
     def health(self, request):
@@ -29,7 +34,7 @@ class GatewayService:
         state, pending = {}, {}
         for name in BACKENDS:
             try:
-                pending[name] = getattr(self, name).health.call_async()
+                pending[name] = getattr(self, f"health_{name}").health.call_async()
             except Exception as exc:  # noqa: BLE001 - e.g. UnknownService: no instance has ever started
                 state[name] = f"error: {type(exc).__name__}"
         for name, reply in pending.items():
@@ -45,20 +50,9 @@ class GatewayService:
         healthy = all(v == "ok" for v in state.values())
         return json_response({"status": "ok" if healthy else "degraded", "services": state}, 200 if healthy else 503)
 
-    @api("GET", "/api/v1/schools/<string:school_id>/groups")
-    def groups(self, request, school_id):
-        return self.roster.groups(school_id, int(request.args.get("page", 1)), int(request.args.get("per_page", 50)))
+    @api("GET", "/api/v1/openapi.json")
+    def openapi(self, request):
+        """The OpenAPI 3 document of this API, generated from the same schemas the routes use."""
+        from services.gateway.openapi import document
 
-    @api("GET", "/api/v1/schools/<string:school_id>/licences")
-    def licences(self, request, school_id):
-        return {"items": self.licensing.list_licences(school_id, request.args.get("kind"),
-                                                      request.args.get("active") == "true")}
-
-    @api("POST", "/api/v1/schools/<string:school_id>/licences")
-    def register_licence(self, request, school_id):
-        return 201, self.licensing.register_licence({**json_body(request), "school_id": school_id})
-
-    @api("POST", "/api/v1/schools/<string:school_id>/licences/<string:licence_id>/groups")
-    def couple_group(self, request, school_id, licence_id):
-        body = CoupleGroupBody().load(json_body(request))
-        return 201, self.licensing.couple_group(school_id, licence_id, body["group_key"], "api")
+        return document()
