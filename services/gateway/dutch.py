@@ -26,6 +26,20 @@ MESSAGES = {
     "LVS coupling not found": "Deze resultaatkoppeling bestaat niet (meer).",
     "school not found": "Deze school is niet gevonden.",
     "this licence has ended": "Deze licentie is verlopen en kan niet meer worden gekoppeld.",
+    # pupil logins (seed §4)
+    "must be exactly 4 digits (0-9)": "Een pincode bestaat uit precies 4 cijfers.",
+    "must be pincode or pictures": "Kies Pincode of Plaatjes.",
+    "not a picture of the picture set": "Kies de plaatjes uit de lijst.",
+    "must be exactly 3 pictures": "Kies drie plaatjes.",
+    "composite group: change the login method of the pupils' own group":
+        "Een samengestelde groep heeft geen eigen login methode: wijzig die van de groep van de leerlingen.",
+    "Not a valid email address.": "Dit is geen geldig e-mailadres.",
+    "an e-mail address is required": "Vul een e-mailadres in.",
+    "already registered": "Dit e-mailadres is al een thuislogin van deze leerling.",
+    "at most 2 addresses per pupil": "Een leerling heeft hoogstens twee e-mailadressen voor de thuislogin.",
+    "not a home login of this pupil": "Dit e-mailadres is geen thuislogin van deze leerling.",
+    "invalid, expired or already used":
+        "Deze activeringslink is ongeldig, verlopen of al gebruikt. Vraag de school om een nieuwe.",
 }
 
 # messages that carry a name or date: (start of the service's message, Dutch)

@@ -7,10 +7,12 @@ with a message (success or a Dutch error) shown on the next page.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import hmac
 import logging
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,6 +34,7 @@ FORM_COOKIE = "koppel_form"  # double-submit CSRF token for the forms shown befo
 SCHOOL_TABS = {"gegevens": "Gegevens", "groepen": "Groepen", "ict-coordinatoren": "ICT-coördinatoren",
                "leerkrachten": "Leerkrachten", "leerlingen": "Leerlingen"}
 PER_PAGE = 50
+_PICTURES: dict | None = None  # the roster's fixed picture set, fetched once per process
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
           "november", "december")
 
@@ -341,6 +344,99 @@ class AdminUi:
         return self._act(caller, "De uitnodiging is verstuurd.",
                          lambda: signin.invite_staff(self.session, self.roster, caller.school_id, staff_key),
                          "/beheer/schoolgegevens/leerkrachten")
+
+    # --- Beheer: leerling-logins (seed §4: Groepen -> groepsnaam -> wachtwoorden) ------------------
+    # Keys travel in query strings and form fields, never in the path: a LAS key may hold any character.
+
+    def _picture_set(self) -> dict:
+        global _PICTURES
+        if _PICTURES is None:  # a fixed set: ask the roster once per process
+            catalogue = self.roster.picture_set()
+            _PICTURES = {"length": catalogue["length"], "catalogue": catalogue["pictures"],
+                         "svg": {p["name"]: p["svg"] for p in catalogue["pictures"]},
+                         "labels": {p["name"]: p["label"] for p in catalogue["pictures"]}}
+        return _PICTURES
+
+    @page("GET", "/beheer/schoolgegevens/groepen/wachtwoorden", level="beheer")
+    def group_logins_page(self, request, caller):
+        group = self.roster.group_logins(caller.school_id, request.args.get("groep", ""))
+        return self._render(caller, "group_logins.html", group=group, pictures=self._picture_set())
+
+    @page("POST", "/beheer/schoolgegevens/groepen/loginmethode", level="beheer")
+    def group_login_method_page(self, request, caller):
+        group_key, method = request.form.get("groep", ""), request.form.get("method", "")
+        back = "/beheer/schoolgegevens/groepen/wachtwoorden?" + urlencode({"groep": group_key})
+        text = "De login methode van de groep is nu: " + ("Plaatjes." if method == "pictures" else "Pincode.")
+        return self._act(caller, text, lambda: self.roster.set_group_login_method(
+            caller.school_id, group_key, method, caller.by), back)
+
+    @page("GET", "/beheer/schoolgegevens/groepen/printversie", level="beheer")
+    def login_sheet_page(self, request, caller):
+        group_key = request.args.get("groep", "")
+        pdf = base64.b64decode(self.roster.login_sheet_pdf(caller.school_id, group_key))
+        filename = "inloggegevens-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", group_key).strip("-") or "groep") + ".pdf"
+        return Response(pdf, mimetype="application/pdf", headers={
+            **SECURITY_HEADERS, "Content-Disposition": f'inline; filename="{filename}"'})
+
+    @page("GET", "/beheer/schoolgegevens/leerlingen/wachtwoord", level="beheer")
+    def pupil_login_page(self, request, caller):
+        pupil = self.roster.pupil_login(caller.school_id, request.args.get("leerling", ""))
+        group_name = queries.group_names(self.roster, caller.school_id).get(pupil["group_key"])
+        return self._render(caller, "pupil_login.html", pupil=pupil, group_name=group_name,
+                            pictures=self._picture_set())
+
+    def _pupil_back(self, request) -> str:
+        pupil_key = request.form.get("leerling", "")
+        return "/beheer/schoolgegevens/leerlingen/wachtwoord?" + urlencode({"leerling": pupil_key})
+
+    @page("POST", "/beheer/schoolgegevens/leerlingen/pincode", level="beheer")
+    def pincode_page(self, request, caller):
+        pupil_key, pincode = request.form.get("leerling", ""), request.form.get("pincode", "").strip()
+        return self._act(caller, "De pincode is gewijzigd.", lambda: self.roster.set_pincode(
+            caller.school_id, pupil_key, pincode, caller.by), self._pupil_back(request))
+
+    @page("POST", "/beheer/schoolgegevens/leerlingen/plaatjes", level="beheer")
+    def pictures_page(self, request, caller):
+        pupil_key = request.form.get("leerling", "")
+        chosen = [request.form.get(f"plaatje{i + 1}", "") for i in range(self._picture_set()["length"])]
+        if not all(chosen):
+            self._flash(caller, "error", f"Kies {len(chosen)} plaatjes.")
+            return redirect(self._pupil_back(request))
+        return self._act(caller, "De leerlingplaatjes zijn gewijzigd.", lambda: self.roster.set_pictures(
+            caller.school_id, pupil_key, chosen, caller.by), self._pupil_back(request))
+
+    @page("POST", "/beheer/schoolgegevens/leerlingen/thuislogin", level="beheer")
+    def add_home_email_page(self, request, caller):
+        pupil_key, email = request.form.get("leerling", ""), request.form.get("email", "").strip()
+        return self._act(caller, f"Er is een activeringsmail gestuurd naar {email}.",
+                         lambda: self.roster.add_home_email(caller.school_id, pupil_key, email),
+                         self._pupil_back(request))
+
+    @page("POST", "/beheer/schoolgegevens/leerlingen/thuislogin/verwijderen", level="beheer")
+    def remove_home_email_page(self, request, caller):
+        pupil_key, email = request.form.get("leerling", ""), request.form.get("email", "")
+        return self._act(caller, f"{email} is verwijderd.", lambda: self.roster.remove_home_email(
+            caller.school_id, pupil_key, email), self._pupil_back(request))
+
+    # --- Thuislogin activeren (the link in the activation mail; no account needed) ----------------
+
+    @page("GET", "/thuislogin/activeren")
+    def activate_home_login_form(self, request, caller):
+        # GET only shows a button: mail scanners that open links must not activate anything
+        return self._anonymous_form(request, "activate_home_login.html", token=request.args.get("token", ""))
+
+    @page("POST", "/thuislogin/activeren")
+    def activate_home_login(self, request, caller):
+        token = request.form.get("token", "")
+        if not form_token_ok(request):
+            return self._anonymous_form(request, "activate_home_login.html", 403, token=token,
+                                        error="Het formulier was verlopen. Open de link uit de e-mail opnieuw.")
+        try:
+            answer = self.roster.activate_home_email(token)
+        except KoppelError as exc:
+            status = status_for(exc)
+            return self._anonymous_form(request, "activate_home_login.html", status, error=dutch.message(exc, status))
+        return self._anonymous_form(request, "activate_home_login.html", done=True, email=answer["email"])
 
     # --- Beheer: Licenties en koppelingen --------------------------------------------------------
 

@@ -26,6 +26,14 @@ class PupilLoginEntrypoints:
             return logins.group_logins(self.session, school_id, group_key)
 
     @rpc(expected_exceptions=DOMAIN_ERRORS)
+    def pupil_login(self, school_id: str, pupil_key: str) -> dict:
+        """One pupil's entry as in group_logins, plus group_key (their own group, for "« Terug").
+        NotFound for an unknown pupil (also one of another school)."""
+        with self.session.begin():
+            pupil = logins.find_pupil(self.session, school_id, pupil_key)
+            return {**logins.pupil_login(self.session, pupil), "group_key": pupil.group_key}
+
+    @rpc(expected_exceptions=DOMAIN_ERRORS)
     def set_group_login_method(self, school_id: str, group_key: str, method: str, by: str) -> dict:
         """"Wijzig login methode voor de groep": method "pincode" | "pictures". Returns group_logins.
         InvalidInput (method, by; group_key for a composite group), NotFound."""
