@@ -175,7 +175,75 @@ def teacher(page, base: str, shots: Path, with_results: bool) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Alleen ict-coördinatoren hebben toegang tot het beheerdeel")
 
 
-FLOWS = {"coordinator": coordinator, "teacher": teacher}
+def latest_mail_link(pattern: str) -> str:
+    """The newest .eml in KOPPEL_MAIL_DIR (the test's mail folder) that holds `pattern`: its match."""
+    import email
+    import email.policy
+    import os
+
+    folder = Path(os.environ["KOPPEL_MAIL_DIR"])
+    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found = re.search(pattern, message.get_content())
+        if found:
+            return found.group(0)
+    raise AssertionError(f"no mail in {folder} matches {pattern}")
+
+
+def logins(page, base: str, shots: Path, with_results: bool) -> None:
+    """Seed §4: Groepen -> the group's name -> pupils and their logins; change the group's method,
+    a pincode (a wrong one first), add a Thuislogin address; Printversie; the parent activates."""
+    log_in_with_the_keyboard(page, base, COORDINATOR)
+    page.get_by_role("button", name="Demoschool De Regenboog (99ZZ00)").click()
+    page.get_by_role("link", name="Beheer", exact=True).first.click()
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Schoolgegevens").click()
+    page.get_by_role("navigation", name="Schoolgegevens").get_by_role("link", name="Groepen").click()
+    page.get_by_role("link", name="Leerlingen en wachtwoorden van 4A").click()
+    expect(page.get_by_role("heading", name="Leerlingen en wachtwoorden van 4A")).to_be_visible()
+    noor = page.get_by_role("row").filter(has_text="Noor")
+    expect(noor).to_contain_text("Pincode")
+    expect(noor.locator(".pincode")).to_have_text(re.compile(r"^[0-9]{4}$"))
+
+    page.get_by_label("Plaatjes").check()
+    page.get_by_role("button", name="Wijzig login methode voor de groep").click()
+    expect(page.get_by_role("status")).to_have_text("De login methode van de groep is nu: Plaatjes.")
+    expect(noor.locator(".pictures svg")).to_have_count(3)
+    page.screenshot(path=shots / "wachtwoorden-groep.png", full_page=True)
+
+    # Printversie: a PDF for the group (the test reads its text back)
+    href = page.get_by_role("link", name=re.compile("^Printversie")).get_attribute("href")
+    pdf = page.request.get(base + href)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf", pdf.status
+    assert pdf.body()[:5] == b"%PDF-"
+
+    page.get_by_role("link", name="Wachtwoord/leerlingplaatje wijzigen van Noor").click()  # substring
+    expect(page.get_by_role("heading", name="Wijzigen login")).to_be_visible()
+    page.get_by_label("Nieuwe pincode").fill("12a4")
+    page.get_by_role("button", name="Wijzig").first.click()
+    expect(page.get_by_role("alert")).to_have_text("Een pincode bestaat uit precies 4 cijfers.")
+    page.get_by_label("Nieuwe pincode").fill("2468")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("De pincode is gewijzigd.")
+    expect(page.get_by_text("Pincode: 2468")).to_be_visible()
+
+    page.get_by_label("E-mailadres 1").fill("ouder.jansen@example.org")
+    page.get_by_role("button", name="Toevoegen").click()
+    expect(page.get_by_role("status")).to_have_text("Er is een activeringsmail gestuurd naar ouder.jansen@example.org.")
+    expect(page.get_by_text("E-mailadres 1: ouder.jansen@example.org")).to_be_visible()
+    page.screenshot(path=shots / "wijzigen-login.png", full_page=True)
+    page.get_by_role("link", name="« Terug").click()
+    expect(page.get_by_role("row").filter(has_text="Noor")).to_contain_text("1 e-mailadres")
+
+    # the parent opens the link from the mail in a browser without any session
+    link = latest_mail_link(r"https?://\S+/thuislogin/activeren\?token=\S+")
+    parent = page.context.browser.new_page(locale="nl-NL")
+    parent.goto(base + link[link.index("/thuislogin"):])
+    parent.get_by_role("button", name="Thuislogin activeren").click()
+    expect(parent.get_by_role("status")).to_have_text("De thuislogin voor ouder.jansen@example.org is geactiveerd.")
+    parent.close()
+
+
+FLOWS = {"coordinator": coordinator, "teacher": teacher, "logins": logins}
 
 
 def main(flow: str, base: str, shots: str, with_results: bool) -> None:

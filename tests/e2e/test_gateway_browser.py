@@ -53,3 +53,16 @@ def test_teacher_sees_the_licences_of_her_groups_and_finds_no_beheer(demo_stack,
         response = web_session.post(f"/api/v1/schools/{A}/licences/{licence['id']}/groups", json={"group_key": "GRP4A"})
         assert response.status_code == 201, response.text
     run_flow("teacher", web_session.base, tmp_path)
+
+
+def test_coordinator_manages_pupil_logins_and_a_parent_activates_a_thuislogin(demo_stack, sessions, web_session,
+                                                                             tmp_path):
+    from services.roster.login_models import HomeLogin, PupilLogin
+    from shared.secrets import decrypt
+
+    run_flow("logins", web_session.base, tmp_path)
+    with sessions["roster"]() as s:  # what the browser did is what the roster holds
+        login = s.get(PupilLogin, ("99ZZ00", "LL001"))
+        assert decrypt(login.pincode_secret) == "2468"
+        [home] = s.scalars(select(HomeLogin).where(HomeLogin.pupil_key == "LL001")).all()
+        assert decrypt(home.email_secret) == "ouder.jansen@example.org" and home.activated_at is not None

@@ -3,6 +3,7 @@ the real roster service (RabbitMQ, PostgreSQL), what they show and what they cha
 The same screens in a real browser: tests/e2e/test_gateway_browser.py."""
 
 import email
+import email.policy
 import html
 import io
 import os
