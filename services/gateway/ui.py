@@ -323,6 +323,8 @@ class AdminUi:
         school_id = caller.school_id
         number = _page_number(request)
         context = {"tab": tab, "school": self.roster.school(school_id)}
+        if tab == "gegevens":
+            context["pending"] = self.roster.pending_syncs(school_id)
         if tab == "groepen":
             context["groups"] = self.roster.groups(school_id, number, PER_PAGE)
             details_key = request.args.get("details")
@@ -338,6 +340,14 @@ class AdminUi:
                            group_key=group_key, search=search,
                            group_names=queries.group_names(self.roster, school_id))
         return self._render(caller, "school.html", **context)
+
+    @page("POST", "/beheer/schoolgegevens/synchronisatie/toepassen", level="beheer")
+    def approve_sync_page(self, request, caller):
+        """A sync held by the mass-deletion guard, applied after the coordinator has looked at it."""
+        sync_id = request.form.get("sync_id", "")
+        return self._act(caller, "De synchronisatie is toegepast.",
+                         lambda: self.roster.approve_sync(caller.school_id, sync_id),
+                         "/beheer/schoolgegevens/gegevens")
 
     @page("POST", "/beheer/schoolgegevens/leerkrachten/<string:staff_key>/uitnodigen", level="beheer")
     def invite_page(self, request, caller, staff_key):
