@@ -53,6 +53,7 @@ class Operation:
     response: type[Schema] | None = None
     status: int = 200
     errors: tuple[int, ...] = field(default_factory=tuple)
+    media_type: str | None = None  # a binary answer (e.g. application/pdf) instead of a JSON schema
 
 
 OPERATIONS: list[Operation] = []
@@ -108,12 +109,15 @@ def _errors_for(level: str | None, query, body, path: str) -> tuple[int, ...]:
 
 def endpoint(method: str, path: str, *, summary: str, tag: str, level: str | None,
              query: type[Schema] | None = None, body: type[Schema] | None = None,
-             response: type[Schema] | None = None, status: int = 200, errors: tuple[int, ...] = ()):
+             response: type[Schema] | None = None, status: int = 200, errors: tuple[int, ...] = (),
+             media_type: str | None = None):
     """Declare a JSON route. The handler is called as handler(self, request, caller, **path_args,
-    [query=...], [body=...]) and returns the data to dump, or a ready Response."""
+    [query=...], [body=...]) and returns the data to dump, or a ready Response. A route whose answer is
+    a file (media_type, e.g. "application/pdf") returns the Response itself; its errors are still JSON."""
     def decorate(fn):
         OPERATIONS.append(Operation(method, path, fn.__name__, summary, tag, level, query, body, response,
-                                    status, tuple(sorted(set(errors) | set(_errors_for(level, query, body, path))))))
+                                    status, tuple(sorted(set(errors) | set(_errors_for(level, query, body, path)))),
+                                    media_type))
 
         @functools.wraps(fn)
         def handler(self, request, **path_args):

@@ -32,6 +32,8 @@ def _operation(op: Operation) -> dict:
     success = {"description": "OK"}
     if op.response is not None:
         success["content"] = {"application/json": {"schema": op.response}}
+    elif op.media_type is not None:
+        success["content"] = {op.media_type: {"schema": {"type": "string", "format": "binary"}}}
     responses = {str(op.status): success}
     for code in op.errors:
         responses[str(code)] = {"description": DESCRIPTIONS[code],

@@ -5,12 +5,17 @@ School-scoped routes take the school from the URL and only answer for the sessio
 """
 from __future__ import annotations
 
+import base64
+
+from werkzeug.wrappers import Response
+
 from services.gateway import accounts, queries, signin, websessions
 from services.gateway import schemas as s
 from services.gateway.api import Dumped, endpoint, instance
 from services.gateway.auth import SESSION_COOKIE, client_address, session_cookie_args
 from services.gateway.errors import json_response
 from services.gateway.models import WebSession
+from shared.errors import NotFound
 
 SCHOOL = "/api/v1/schools/<string:school_id>"
 
@@ -182,3 +187,57 @@ class RestApi:
     def remove_lvs_coupling(self, request, caller, school_id, coupling_id):
         self.results.remove_lvs_coupling(school_id, coupling_id, caller.by)
 
+    # --- Leerling-logins (seed §4) ------------------------------------------------------------------
+
+    @endpoint("GET", "/api/v1/picture-set", summary="The fixed pictures a picture login is made of",
+              tag="leerling-logins", level="session", response=s.PictureSet)
+    def picture_set(self, request, caller):
+        return self.roster.picture_set()
+
+    @endpoint("GET", f"{SCHOOL}/groups/<string:group_key>/logins", summary="A group's pupils with their logins "
+              "(pincode, pictures, Thuislogin addresses)", tag="leerling-logins", level="beheer",
+              response=s.GroupLogins)
+    def group_logins(self, request, caller, school_id, group_key):
+        return self.roster.group_logins(school_id, group_key)
+
+    @endpoint("PUT", f"{SCHOOL}/groups/<string:group_key>/login-method", summary="Wijzig login methode voor de "
+              "groep", tag="leerling-logins", level="beheer", body=s.LoginMethodBody, response=s.GroupLogins)
+    def set_group_login_method(self, request, caller, school_id, group_key, body):
+        return self.roster.set_group_login_method(school_id, group_key, body["method"], caller.by)
+
+    @endpoint("GET", f"{SCHOOL}/groups/<string:group_key>/login-sheet", summary="Printversie: the group's login "
+              "cards as a PDF (application/pdf)", tag="leerling-logins", level="beheer",
+              media_type="application/pdf")
+    def login_sheet(self, request, caller, school_id, group_key):
+        pdf = base64.b64decode(self.roster.login_sheet_pdf(school_id, group_key))
+        return Response(pdf, mimetype="application/pdf", headers={"Cache-Control": "no-store",
+                                                                   "X-Content-Type-Options": "nosniff"})
+
+    @endpoint("GET", f"{SCHOOL}/pupils/<string:pupil_key>/login", summary="A pupil's login",
+              tag="leerling-logins", level="beheer", response=s.PupilLogin)
+    def pupil_login(self, request, caller, school_id, pupil_key):
+        return self.roster.pupil_login(school_id, pupil_key)
+
+    @endpoint("PUT", f"{SCHOOL}/pupils/<string:pupil_key>/pincode", summary="Change a pupil's pincode (4 digits)",
+              tag="leerling-logins", level="beheer", body=s.PincodeBody, response=s.PupilLogin)
+    def set_pincode(self, request, caller, school_id, pupil_key, body):
+        return self.roster.set_pincode(school_id, pupil_key, body["pincode"], caller.by)
+
+    @endpoint("PUT", f"{SCHOOL}/pupils/<string:pupil_key>/pictures", summary="Change a pupil's picture login",
+              tag="leerling-logins", level="beheer", body=s.PicturesBody, response=s.PupilLogin)
+    def set_pictures(self, request, caller, school_id, pupil_key, body):
+        return self.roster.set_pictures(school_id, pupil_key, body["pictures"], caller.by)
+
+    @endpoint("POST", f"{SCHOOL}/pupils/<string:pupil_key>/home-emails", summary="Thuislogin: add an address "
+              "(at most two) and mail its activation link", tag="leerling-logins", level="beheer",
+              body=s.HomeEmailBody, response=s.PupilLogin, status=201, errors=(409,))
+    def add_home_email(self, request, caller, school_id, pupil_key, body):
+        return self.roster.add_home_email(school_id, pupil_key, body["email"])
+
+    @endpoint("DELETE", f"{SCHOOL}/pupils/<string:pupil_key>/home-emails/<int:position>", summary="Thuislogin: "
+              "remove address 1 or 2", tag="leerling-logins", level="beheer", response=s.PupilLogin)
+    def remove_home_email(self, request, caller, school_id, pupil_key, position):
+        emails = self.roster.pupil_login(school_id, pupil_key)["home_emails"]
+        if not 1 <= position <= len(emails):
+            raise NotFound("no such home-login address", {"position": ["no such address"]})
+        return self.roster.remove_home_email(school_id, pupil_key, emails[position - 1])

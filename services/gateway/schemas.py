@@ -270,3 +270,50 @@ class AddLvsCouplingBody(StrictSchema):
 
 class LvsKeyBody(StrictSchema):
     authorisation_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+# --- pupil logins (seed §4; the roster service owns them) ------------------------------------------
+
+class PupilLogin(Schema):
+    key = fields.String(required=True)
+    display_name = fields.String()
+    login_method = fields.String(validate=validate.OneOf(("pincode", "pictures")))
+    pincode = fields.String(metadata={"description": "4 digits"})
+    pictures = fields.List(fields.String(), metadata={"description": "names from /api/v1/picture-set, in order"})
+    home_emails = fields.List(fields.String(), metadata={"description": "Thuislogin addresses (at most two)"})
+
+
+class GroupLogins(Schema):
+    group_key = fields.String(required=True)
+    group_name = fields.String()
+    composite = fields.Boolean()
+    login_method = fields.String(allow_none=True, metadata={"description": "null for a composite group"})
+    pupils = fields.List(fields.Nested(PupilLogin), required=True)
+
+
+class LoginMethodBody(StrictSchema):
+    method = fields.String(required=True, validate=validate.OneOf(("pincode", "pictures")))
+
+
+class PincodeBody(StrictSchema):
+    pincode = fields.String(required=True, validate=validate.Length(max=16))
+
+
+class PicturesBody(StrictSchema):
+    pictures = fields.List(fields.String(validate=validate.Length(max=32)), required=True,
+                           validate=validate.Length(max=16))
+
+
+class HomeEmailBody(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+
+class Picture(Schema):
+    name = fields.String(required=True)
+    label = fields.String(required=True)
+    svg = fields.String(required=True)
+
+
+class PictureSet(Schema):
+    length = fields.Integer(required=True)
+    pictures = fields.List(fields.Nested(Picture), required=True)
