@@ -143,6 +143,48 @@ def test_ttl_cache(monkeypatch):
     assert cache.get_or_load("y", lambda: calls.append(1) or "v") == "v" and len(calls) == 2
 
 
+def test_ttl_cache_loads_once_for_callers_that_miss_together():
+    import eventlet
+
+    cache, calls, release = TtlCache("TEST_CACHE_SECONDS", 60), [], eventlet.event.Event()
+
+    def slow_load():
+        calls.append(1)
+        release.wait()
+        return ["licences"]
+
+    callers = [eventlet.spawn(cache.get_or_load, "99ZZ00", slow_load) for _ in range(20)]
+    eventlet.sleep(0)  # every caller has missed and is waiting now
+    release.send()
+    assert [c.wait() for c in callers] == [["licences"]] * 20
+    assert len(calls) == 1
+
+    def failing_load():
+        raise RuntimeError("licensing down")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_load("99YY00", failing_load)
+    assert cache.get_or_load("99YY00", lambda: ["later"]) == ["later"]  # a failure is not cached
+
+
+def test_ttl_cache_does_not_store_a_load_that_an_eviction_overtook():
+    import eventlet
+
+    cache, release = TtlCache("TEST_CACHE_SECONDS", 60), eventlet.event.Event()
+
+    def load_before_coupling():
+        release.wait()
+        return ["seats: 3"]
+
+    early = eventlet.spawn(cache.get_or_load, "99ZZ00", load_before_coupling)
+    eventlet.sleep(0)
+    cache.evict(lambda key: key == "99ZZ00")  # a coupling changed the list while the load was out
+    release.send()
+    assert early.wait() == ["seats: 3"]  # that caller gets its answer...
+    assert cache.get("99ZZ00") is None  # ...but it is not kept for the next one
+    assert cache.get_or_load("99ZZ00", lambda: ["seats: 2"]) == ["seats: 2"]
+
+
 def test_dutch_messages_for_errors():
     assert dutch.message(Conflict("no seats available", {"licence_id": ["no seats available"]}), 409) == \
         "Er zijn geen licenties meer beschikbaar. Ontkoppel eerst een leerling."
