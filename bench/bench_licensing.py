@@ -118,6 +118,17 @@ def stop_processes(procs: list[subprocess.Popen]) -> None:
         proc.wait(timeout=20)
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idle and iowait, from /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def coupling_rate(db_url: str, amqp: str, processes: int, requests_total: int, clients: int, workdir: Path) -> dict:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
@@ -145,11 +156,14 @@ def coupling_rate(db_url: str, amqp: str, processes: int, requests_total: int, c
                         outcomes["no seats"] += 1
 
         pool = eventlet.GreenPool(clients)
+        before = ([cpu_seconds(p.pid) for p in procs], time.process_time(), machine_busy_seconds())
         start = time.perf_counter()
         for _ in range(clients):
             pool.spawn(client, work)
         pool.waitall()
         elapsed = time.perf_counter() - start
+        service_cpu = sum(cpu_seconds(p.pid) for p in procs) - sum(before[0])
+        client_cpu, machine_cpu = time.process_time() - before[1], machine_busy_seconds() - before[2]
         for _ in range(clients):  # 200 more than seats, concurrently: all must be refused
             pool.spawn(client, over)
         pool.waitall()
@@ -161,7 +175,12 @@ def coupling_rate(db_url: str, amqp: str, processes: int, requests_total: int, c
     engine.dispose()
     return {"processes": processes, "seats": seats, "requests": requests_total + 200, **outcomes,
             "seats_used": used, "active_couplings": active, "seconds": elapsed,
-            "per_second": requests_total / elapsed}
+            "per_second": requests_total / elapsed,
+            # CPU ms per coupling: licensing processes, the 50 clients (this process), everything else
+            # (PostgreSQL, RabbitMQ, the rest of the machine)
+            "cpu_ms": {"licensing": service_cpu / requests_total * 1000, "clients": client_cpu / requests_total * 1000,
+                       "rest": (machine_cpu - service_cpu - client_cpu) / requests_total * 1000},
+            "machine_cores_busy": machine_cpu / elapsed}
 
 
 def rpc_floor(db_url: str, amqp: str, calls: int, clients: int, workdir: Path) -> float:
@@ -326,6 +345,8 @@ def main() -> None:
                   f"{r['requests']} requests for {r['seats']} seats -> coupled {r['coupled']}, "
                   f"refused {r['no seats']}, seats_used {r['seats_used']}, "
                   f"{'OVERSOLD' if oversold else 'no oversell'}")
+            print("    CPU ms per coupling: " + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms"].items()) +
+                  f"; cores busy {r['machine_cores_busy']:.2f} of {os.cpu_count()}")
         floor = rpc_floor(db_url, amqp, args.requests, args.clients, Path(tmp))
         print(f"RPC floor, health() (one SELECT 1) over RPC, 1 process, {args.clients} clients: {floor:.0f}/s")
         rate, cpu_ms = in_process_rate(db_url, args.requests, args.clients)

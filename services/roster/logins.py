@@ -22,7 +22,7 @@ from services.roster import models as m
 from services.roster.login_models import GroupLoginMethod, HomeLogin, PupilLogin
 from services.roster.pictures import NAMES, PICTURE_LOGIN_LENGTH
 from shared import config
-from shared.db import insert_or_ignore
+from shared.db import bulk_insert, insert_or_ignore, insert_rows_or_ignore
 from shared.errors import InvalidInput, NotFound
 from shared.messaging import utcnow
 from shared.secrets import decrypt, encrypt
@@ -61,13 +61,7 @@ def _new_login_row(school_id: str, pupil_key: str, now: dt.datetime) -> dict:
 
 
 def _insert_ignoring_existing(session: Session, rows: list[dict]) -> None:
-    if not rows:
-        return
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(PupilLogin).on_conflict_do_nothing(), rows)
+    insert_rows_or_ignore(session, PupilLogin.__table__, rows)
 
 
 def _chunks(keys: list[str]) -> Iterable[list[str]]:
@@ -87,7 +81,9 @@ def on_roster_applied(session: Session, school_id: str, added_keys: Iterable[str
         session.execute(delete(PupilLogin).where(PupilLogin.school_id == school_id,
                                                  PupilLogin.pupil_key.in_(chunk)))
     now = now or utcnow()
-    _insert_ignoring_existing(session, [_new_login_row(school_id, key, now) for key in added_keys])
+    # pupils added in this very transaction (their school row is locked): nobody else can have made
+    # their logins, so no ON CONFLICT is needed, and COPY can be used outside eventlet
+    bulk_insert(session, PupilLogin.__table__, [_new_login_row(school_id, key, now) for key in added_keys])
 
 
 def ensure_logins(session: Session, school_id: str, pupil_keys: list[str],

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
-import json
 import uuid
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -19,6 +17,7 @@ from services.roster import models as m
 from services.roster.diff import RosterDiff, diff, removes_too_many_pupils
 from services.roster.snapshot import Group, Pupil, RosterSnapshot, SchoolInfo, Staff
 from shared import config
+from shared.db import bulk_insert
 from shared.errors import Conflict, NotFound
 from shared.messaging import utcnow
 
@@ -103,42 +102,6 @@ def _staff_row(school_id: str, s: Staff) -> dict:
     return {"school_id": school_id, "key": s.key, "last_name": s.last_name, "first_name": s.first_name,
             "prefix": s.prefix, "email": s.email, "roles": list(s.roles), "groups": list(s.groups),
             "eckid": s.eckid, "ict_coordinator": s.is_ict_coordinator}
-
-
-COPY_FROM = 20  # rows; below this a multi-row INSERT is as fast
-
-
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, list | dict):
-        value = json.dumps(value)
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def bulk_insert(session: Session, table, rows: list[dict]) -> None:
-    """INSERT the rows; on PostgreSQL with a blocking driver (CLI, benchmarks) through COPY, which
-    takes a fifth of the time of a multi-row INSERT for a school's pupils. Under eventlet
-    (psycogreen's wait callback, inside a nameko service) psycopg2 cannot COPY: plain INSERT."""
-    if len(rows) < COPY_FROM or session.get_bind().dialect.name != "postgresql" or _green_psycopg():
-        session.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    data = "".join("\t".join(_copy_value(row[c]) for c in columns) + "\n" for row in rows)
-    cursor = session.connection().connection.dbapi_connection.cursor()
-    try:
-        names = ", ".join(f'"{c}"' for c in columns)
-        cursor.copy_expert(f'COPY "{table.name}" ({names}) FROM STDIN', io.StringIO(data))
-    finally:
-        cursor.close()
-
-
-def _green_psycopg() -> bool:
-    import psycopg2.extensions
-
-    return psycopg2.extensions.get_wait_callback() is not None
 
 
 def _apply_kind(session: Session, table, school_id: str, change, to_row) -> None:

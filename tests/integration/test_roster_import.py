@@ -11,6 +11,7 @@ from services.cli import main as koppel
 from services.roster import models as m
 from services.roster import synthetic
 from shared.config import PROJECT_ROOT
+from shared.db import green_psycopg
 
 STD = PROJECT_ROOT / "shared/standards"
 EXAMPLE_21 = (STD / "edexml-2.1/EDEXML.Voorbeeld.2.1.xml").read_bytes()
@@ -227,13 +228,13 @@ def test_copy_and_insert_store_the_same_rows(pg_urls, databases):
     psycopg2.extensions.set_wait_callback(None)  # as in a process without eventlet
     try:
         engine = make_engine(pg_urls["roster"])  # its connections are made now, without the callback
-        assert not store._green_psycopg()
+        assert not green_psycopg()
         with make_session_factory(engine)() as s, s.begin():
             store.sync_school(s, copied)
         engine.dispose()
     finally:
         psycopg2.extensions.set_wait_callback(callback)
-    assert store._green_psycopg() == (callback is not None)
+    assert green_psycopg() == (callback is not None)
     engine = make_engine(pg_urls["roster"])
     with make_session_factory(engine)() as s:
         with s.begin():
