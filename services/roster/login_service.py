@@ -90,6 +90,7 @@ class PupilLoginEntrypoints:
     def verify_pupil_login(self, school_id: str, pupil_key: str, pincode: str | None = None,
                            pictures: list[str] | None = None) -> dict:
         """For the learning app: {"valid": bool} and nothing else. Rate-limited per pupil (a locked
-        pupil gets valid: false). InvalidInput (field login) unless exactly one of pincode/pictures."""
+        pupil, and a pupil unknown in this school, get valid: false). InvalidInput (field login) unless
+        exactly one of pincode/pictures."""
         with self.session.begin():
             return {"valid": logins.verify_pupil_login(self.session, school_id, pupil_key, pincode, pictures)}

@@ -246,6 +246,7 @@ def _same(given: str, stored: str) -> bool:
 def verify_pupil_login(session: Session, school_id: str, pupil_key: str, pincode: str | None = None,
                        pictures: list[str] | None = None, now: dt.datetime | None = None) -> bool:
     """True only for the right answer to the method of the pupil's group, while the pupil is not locked.
+    An unknown pupil (or one of another school) is False, like a wrong answer.
 
     After `LOGIN_MAX_FAILURES` failures in a row the pupil is locked for `LOGIN_LOCK_SECONDS` since the
     last failure: every answer is then refused unchecked and not counted. The counter lives in the
@@ -260,7 +261,9 @@ def verify_pupil_login(session: Session, school_id: str, pupil_key: str, pincode
                    & (GroupLoginMethod.group_key == m.Pupil.group_key))
         .where(m.Pupil.school_id == school_id, m.Pupil.key == pupil_key)).first()
     if found is None:
-        raise NotFound(f"pupil {pupil_key} not found", {"pupil_key": ["unknown pupil"]})
+        # the same answer as a wrong pincode: the learning app learns nothing about which keys exist
+        # (a pupil of another school included)
+        return False
     pupil, method = found
     login = locked_login(session, pupil)
     if login.failed_attempts >= max_failures():

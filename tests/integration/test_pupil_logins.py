@@ -151,11 +151,13 @@ def test_another_schools_group_or_pupil_is_not_found(sessions, roster):
              lambda: roster.set_pictures("12AB00", "p9", ["zon", "maan", "ster"], ICT),
              lambda: roster.add_home_email("12AB00", "p9", "ouder@example.nl"),
              lambda: roster.remove_home_email("12AB00", "p9", "ouder@example.nl"),
-             lambda: roster.verify_pupil_login("12AB00", "p9", pincode="1234"),
              lambda: roster.group_logins("34CD00", "g7")]
     for call in calls:
         with pytest.raises(NotFound):
             call()
+    # the learning app's check answers only valid/invalid, also for another school's pupil or a guess
+    assert roster.verify_pupil_login("12AB00", "p9", pincode="1234") == {"valid": False}
+    assert roster.verify_pupil_login("12AB00", "geraden", pincode="1234") == {"valid": False}
     assert stored_login(sessions, "34CD00", "p9").pincode_secret == before
     assert stored_login(sessions, "34CD00", "p9").failed_attempts == 0
     assert count(sessions, GroupLoginMethod) == 0 and count(sessions, HomeLogin) == 0
