@@ -100,8 +100,17 @@ def coordinator(page, base: str, shots: Path, with_results: bool) -> None:
     page.get_by_role("link", name="Licenties per kind").click()
     page.get_by_role("link", name=re.compile(r"Koppelen: De wereld in getallen 4")).click()
     expect(page.get_by_text("Nog 2 licenties beschikbaar")).to_be_visible()
+    # with the keyboard: an arrow key in "Kies een groep" does not reload the page; the button does
+    page.get_by_label("Kies een groep").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page).not_to_have_url(re.compile(r"groep="))
+    expect(page.get_by_label("Kies een groep")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Toon leerlingen"
+    expect(page).to_have_url(re.compile(r"groep="))
     for pupil, left in (("Noor Jansen", 1), ("Daan Bakker", 0)):
-        page.get_by_label("Kies een groep").select_option(label="4A")  # reloads with the group's pupils
+        page.get_by_label("Kies een groep").select_option(label="4A")
+        page.get_by_role("button", name="Toon leerlingen").click()  # reloads with the group's pupils
         page.get_by_label("Kies een leerling").select_option(label=pupil)
         page.get_by_role("button", name="Toevoegen").click()
         expect(page.get_by_role("status").filter(has_text="gekoppeld")).to_have_text(
@@ -109,6 +118,7 @@ def coordinator(page, base: str, shots: Path, with_results: bool) -> None:
         expect(page.get_by_text(f"Nog {left} licenties beschikbaar")).to_be_visible()
         expect(page.get_by_role("cell", name=pupil, exact=True)).to_be_visible()
     page.get_by_label("Kies een groep").select_option(label="4A")
+    page.get_by_role("button", name="Toon leerlingen").click()
     page.get_by_label("Kies een leerling").select_option(label="Emma Visser")
     page.get_by_role("button", name="Toevoegen").click()
     expect(page.get_by_role("alert")).to_contain_text("Er zijn geen licenties meer beschikbaar")
