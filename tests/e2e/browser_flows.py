@@ -95,6 +95,8 @@ def coordinator(page, base: str, shots: Path, with_results: bool) -> None:
     expect(page.get_by_role("cell", name="4A", exact=True)).to_be_visible()
     page.screenshot(path=shots / "licentie-gekoppeld.png", full_page=True)
     page.get_by_role("link", name="« Terug").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="0040207781000010"))
+    expect(row.get_by_role("cell", name="4A", exact=True)).to_be_visible()  # the list names its coupled groups
 
     # Licenties per kind: seats until "Nog 0 licenties beschikbaar", then the refusal, then ontkoppelen
     page.get_by_role("link", name="Licenties per kind").click()
