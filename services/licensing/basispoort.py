@@ -5,7 +5,8 @@ Paths and JSON as Basispoort publishes them (and as LeoniePhiline/basispoort-syn
     .../methode/{method}/product[/{product}]
     .../methode/{method}/product/{product}/gebruiker_eckid/addlist | removelist
       body {"gebruikers": [{"instellingId": <institution id>, "eckId": "<ECK iD>"}]}
-Basispoort authenticates publishers with a TLS client certificate (BASISPOORT_CLIENT_CERT, PEM).
+Basispoort authenticates publishers with a TLS client certificate (BASISPOORT_CERT_FILE [+ BASISPOORT_KEY_FILE],
+PEM; BASISPOORT_CA_FILE to verify it), the same settings as the roster's institutions client.
 Response bodies may echo ECK iDs: errors keep the status and a redacted excerpt only.
 """
 from __future__ import annotations
@@ -48,11 +49,14 @@ def redact(text: str, secrets: list[str] = ()) -> str:
 
 
 class HostedLikaClient:
-    def __init__(self, base_url: str, identity_code: str, *, cert: str | None = None, timeout: float = 10.0):
+    def __init__(self, base_url: str, identity_code: str, *, cert: str | tuple[str, str] | None = None,
+                 ca_file: str | None = None, timeout: float = 10.0):
         self.root = f"{base_url.rstrip('/')}{BASE_PATH}/{identity_code}"
         self.http = requests.Session()
         if cert:
             self.http.cert = cert
+        if ca_file:
+            self.http.verify = ca_file
         self.timeout = timeout
 
     def close(self) -> None:
@@ -128,7 +132,10 @@ class HostedLika(DependencyProvider):
         self.max_attempts = int(setting(cfg, "BASISPOORT_MAX_ATTEMPTS", "8"))
         self.base_delay = float(setting(cfg, "BASISPOORT_RETRY_BASE_SECONDS", "5"))
         self.max_delay = float(setting(cfg, "BASISPOORT_RETRY_MAX_SECONDS", "900"))
-        self.client = HostedLikaClient(self.url, self.identity_code, cert=setting(cfg, "BASISPOORT_CLIENT_CERT"),
+        # the same certificate settings as the roster's institutions client (one Basispoort identity)
+        cert, key = setting(cfg, "BASISPOORT_CERT_FILE"), setting(cfg, "BASISPOORT_KEY_FILE")
+        self.client = HostedLikaClient(self.url, self.identity_code, cert=(cert, key) if cert and key else cert,
+                                       ca_file=setting(cfg, "BASISPOORT_CA_FILE"),
                                        timeout=float(setting(cfg, "BASISPOORT_TIMEOUT_SECONDS", "10"))) \
             if self.url else None
 

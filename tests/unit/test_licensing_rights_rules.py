@@ -27,3 +27,20 @@ def test_method_is_a_slug_and_product_is_the_article_number():
 def test_redact_hides_eck_ids_in_error_texts():
     assert redact('{"eckId": "https://id.school/LL_abc123"} bad') == '{"eckId": "<eckid>"} bad'
     assert redact("user pseudo-42 unknown", ["pseudo-42"]) == "user <eckid> unknown"
+
+
+def test_hosted_lika_reads_the_roster_clients_certificate_settings(monkeypatch):
+    from services.licensing.basispoort import HostedLika
+
+    monkeypatch.setenv("BASISPOORT_LIKA_URL", "https://rest.basispoort.example")
+    monkeypatch.setenv("BASISPOORT_CERT_FILE", "/etc/koppel/client.pem")
+    monkeypatch.setenv("BASISPOORT_KEY_FILE", "/etc/koppel/client.key")
+    monkeypatch.setenv("BASISPOORT_CA_FILE", "/etc/koppel/basispoort-ca.pem")
+    provider = HostedLika()
+    provider.container = type("Container", (), {"config": {}})()
+    provider.setup()
+    assert provider.client.http.cert == ("/etc/koppel/client.pem", "/etc/koppel/client.key")
+    assert provider.client.http.verify == "/etc/koppel/basispoort-ca.pem"
+    monkeypatch.delenv("BASISPOORT_KEY_FILE")
+    provider.setup()
+    assert provider.client.http.cert == "/etc/koppel/client.pem"  # certificate and key in one PEM
