@@ -208,3 +208,31 @@ def test_data_problems_are_stored_on_the_school_but_not_logged(fake, settings, s
     with session.begin():
         assert email in session.scalar(select(m.SyncRun.error).where(m.SyncRun.school_id == school.school.school_id))
     assert "roster data problems, see sync run" in caplog.text and email not in caplog.text
+
+
+def test_a_half_empty_pull_is_held_until_approved_and_dry_run_applies_nothing(fake, settings, session, databases):
+    """The nightly pull is where a half-empty LAS export arrives: the mass-deletion guard holds it."""
+    school = synthetic.school(31, pupils=30)
+    fake.add_school(801, school)
+    with basispoort.Client(settings) as client:
+        assert pull.sync_institution(session, client, 801)["status"] == "applied"
+        kept = dict(list(school.pupils.items())[:10])
+        fake.add_school(801, dataclasses.replace(school, pupils=kept))  # 20 of 30 missing
+
+        dry = cli("--school", school.school.school_id, "--dry-run", "--json")
+        assert dry.exit_code == 0, dry.stderr
+        assert json.loads(dry.stdout.splitlines()[0])["report"]["pupils"]["removed"] == 20
+        assert count(session, m.Pupil) == 30
+
+        held = pull.sync_institution(session, client, 801)
+    assert held["status"] == "pending" and held["report"]["applied"] is False
+    assert held["report"]["pupils"]["removed"] == 20
+    assert count(session, m.Pupil) == 30
+    with session.begin():
+        assert session.scalar(select(func.count()).select_from(m.messaging.outbox)) == 1  # only the first sync
+
+    approved = CliRunner().invoke(koppel, ["roster", "approve", held["report"]["sync_id"]])
+    assert approved.exit_code == 0, approved.output
+    assert count(session, m.Pupil) == 10
+    with session.begin():
+        assert session.scalar(select(func.count()).select_from(m.messaging.outbox)) == 2
