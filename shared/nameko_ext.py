@@ -111,12 +111,25 @@ class OutboxRelay(DependencyProvider):
                 eventlet.sleep(backoff)
 
 
+ATTEMPTS_HEADER = "x-koppel-failed-attempts"
+
+
+def retry_delays() -> list[float]:
+    """Seconds before each retry of a failed event (`CONSUMER_RETRY_SECONDS`, default 1,10,60,300):
+    a handler gets 1 + len(delays) attempts in about six minutes, then the event is dead-lettered."""
+    raw = config.setting("CONSUMER_RETRY_SECONDS", "1,10,60,300")
+    return [float(x) for x in raw.split(",") if x.strip()]
+
+
 class ContractEventHandler(EventHandler):
     """An event handler that hands the method the envelope loaded through its contract.
 
-    Durable queue with a dead-letter queue (`<queue>.dlq`): a message that fails on its
-    redelivery, or does not match its contract, is parked there instead of looping.
-    The first failure is requeued once, for transient errors (a database restart).
+    Durable queue with a dead-letter queue (`<queue>.dlq`). A message that does not match its
+    contract goes there at once. A handler error (a database restart, a deadlock) is retried
+    after a delay: the message goes to `<queue>.retry<n>`, a queue whose TTL dead-letters it back
+    to the main queue (one queue per step, so a long delay never holds up a short one); after the
+    last step it goes to the dead-letter queue. The handlers are idempotent, so a crash between
+    the retry's publish and the original's ack at worst delivers the event once more.
     """
 
     def setup(self):
@@ -125,13 +138,21 @@ class ContractEventHandler(EventHandler):
         exchange = get_event_exchange(self.source_service, self.container.config)
         dlx = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
         dlq = Queue(f"{queue_name}.dlq", exchange=dlx, routing_key=queue_name, durable=True)
+        self.delays = retry_delays()
+        self.retry_queues = [f"{queue_name}.retry{n}" for n in range(1, len(self.delays) + 1)]
         with Connection(self.container.config[AMQP_URI_CONFIG_KEY]) as conn:
-            dlq(conn.default_channel).declare()
+            channel = conn.default_channel
+            dlq(channel).declare()
+            for name, delay in zip(self.retry_queues, self.delays, strict=True):
+                channel.queue_declare(name, durable=True, arguments={
+                    "x-message-ttl": max(1, int(delay * 1000)),
+                    "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name})
         self.queue = Queue(
             queue_name, exchange=exchange, routing_key=self.event_type, durable=True,
             queue_arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
                              "x-dead-letter-routing-key": queue_name},
         )
+        self.retry_publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY])
         self.queue_consumer.register_provider(self)
 
     def handle_message(self, body, message):
@@ -146,11 +167,23 @@ class ContractEventHandler(EventHandler):
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
             self.queue_consumer.ack_message(message)
-        elif message.delivery_info.get("redelivered"):
-            log.error("event on %s failed twice, dead-lettered", self.queue.name)
+            return
+        failed = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        if failed > len(self.delays):
+            log.error("event on %s failed %d times, dead-lettered", self.queue.name, failed)
             self._reject(message)
-        else:
+            return
+        try:
+            self.retry_publisher.publish(
+                message.payload, exchange=None, routing_key=self.retry_queues[failed - 1],
+                headers={**(message.headers or {}), ATTEMPTS_HEADER: failed}, serializer="json")
+        except Exception:  # the broker is gone too: the plain requeue keeps the event
+            log.exception("could not schedule the retry of an event on %s; requeued", self.queue.name)
             self.queue_consumer.requeue_message(message)
+            return
+        log.warning("event on %s failed (attempt %d), retried in %ss", self.queue.name, failed,
+                    self.delays[failed - 1])
+        self.queue_consumer.ack_message(message)
 
     def _reject(self, message):
         if message.channel.connection:

@@ -64,3 +64,51 @@ def test_event_breaking_its_contract_goes_to_the_dead_letter_queue(start_service
 
     wait_for(dead_lettered, message="message dead-lettered")
     assert _processed(sessions) == 0
+
+
+def _queue_depth(rabbit_config, name: str) -> int:
+    from kombu import Connection
+
+    with Connection(rabbit_config["AMQP_URI"]) as conn:
+        return conn.default_channel.queue_declare(name, passive=True).message_count
+
+
+QUEUE = "evt-roster-roster.updated--licensing.on_roster_updated"
+
+
+def test_a_failing_handler_is_retried_after_a_delay_and_applies_once(start_services, sessions, rabbit_config,
+                                                                   monkeypatch):
+    """A database blip longer than one redelivery must not park the event: it comes back later."""
+    monkeypatch.setenv("CONSUMER_RETRY_SECONDS", "0.3,0.6,0.9")
+    start_services("licensing")
+    real, calls = roster_copy.apply_roster_updated, []
+
+    def flaky(session, event):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise RuntimeError("database restarting")
+        return real(session, event)
+
+    with mock.patch.object(roster_copy, "apply_roster_updated", side_effect=flaky):
+        event_dispatcher({**rabbit_config, "serializer": "json"})(
+            "roster", "roster.updated", make_event("roster.updated", "99ZZ00", PAYLOAD))
+        wait_for(lambda: _processed(sessions) == 1, message="event applied on its third attempt")
+    assert len(calls) == 3
+    with sessions["licensing"]() as s:
+        assert s.scalars(select(lm.RosterGroup.key)).all() == ["G1"]
+    assert _queue_depth(rabbit_config, f"{QUEUE}.dlq") == 0
+
+
+def test_a_handler_that_keeps_failing_ends_in_the_dead_letter_queue(start_services, sessions, rabbit_config,
+                                                                  monkeypatch):
+    monkeypatch.setenv("CONSUMER_RETRY_SECONDS", "0.2,0.2")
+    start_services("licensing")
+    calls = []
+    with mock.patch.object(roster_copy, "apply_roster_updated",
+                           side_effect=lambda *a: calls.append(1) or (_ for _ in ()).throw(RuntimeError("bug"))):
+        event_dispatcher({**rabbit_config, "serializer": "json"})(
+            "roster", "roster.updated", make_event("roster.updated", "99ZZ00", PAYLOAD))
+        wait_for(lambda: _queue_depth(rabbit_config, f"{QUEUE}.dlq") == 1, message="dead-lettered after 3 attempts")
+    assert len(calls) == 3  # the first attempt and two retries, then no more
+    assert _processed(sessions) == 0
+    assert all(_queue_depth(rabbit_config, f"{QUEUE}.retry{n}") == 0 for n in (1, 2))
