@@ -80,7 +80,8 @@ def import_file(file, dry_run, as_json, name):
 
 
 @roster.command("sync")
-@click.option("--school", "school_id", metavar="BRIN6", help="Only this school (e.g. 99ZZ00); default: all.")
+@click.option("--school", "school_id", metavar="BRIN", help="Only this school: BRIN6 (e.g. 99ZZ01), or BRIN of 4 for "
+              "its main location (99ZZ = 99ZZ00); default: all.")
 @click.option("--dry-run", is_flag=True, help="Fetch and print the difference, apply nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per school, then the summary.")
 def sync(school_id, dry_run, as_json):

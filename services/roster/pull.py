@@ -132,7 +132,10 @@ def sync_all(session: Session, client: Client, *, today: dt.date | None = None, 
 
 
 def find_institution(session: Session, client: Client, school_id: str) -> int:
-    """The Basispoort institution id of a school (BRIN6): the stored one, else by asking Basispoort."""
+    """The Basispoort institution id of a school: BRIN6, or a BRIN of 4 for its main location
+    (dependance 00). The stored one, else by asking Basispoort."""
+    if len(school_id) == 4:
+        school_id += "00"
     with session.begin():
         known = session.scalar(select(m.School.basispoort_id).where(m.School.id == school_id))
     if known:

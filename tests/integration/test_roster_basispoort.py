@@ -181,6 +181,11 @@ def test_cli_sync_of_one_school_and_of_all(fake, settings, databases):
     statuses = [json.loads(x).get("status") for x in everyone.stdout.splitlines()[:-1]]
     assert statuses == ["applied", "unchanged"]
 
+    assert a.school.school_id.endswith("00")
+    by_brin4 = cli("--school", a.school.school_id[:4].lower(), "--json")  # a BRIN of 4: the main location
+    assert by_brin4.exit_code == 0, by_brin4.stderr
+    assert json.loads(by_brin4.stdout.splitlines()[0])["school"] == a.school.school_id
+
     unknown = cli("--school", "99XX00")
     assert unknown.exit_code == 2 and "99XX00 is not among the institutions" in unknown.stderr
 
