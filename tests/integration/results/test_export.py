@@ -2,6 +2,7 @@
 and database: content, consent, key rejection, retries after every kind of fault, restarts and two
 results processes, each result delivered once per coupling."""
 import json
+import logging
 import time
 
 import eventlet
@@ -126,7 +127,8 @@ def _processed(sessions):
         return s.scalar(select(func.count()).select_from(rm.messaging.processed))
 
 
-def test_a_rejected_key_stops_sending_until_the_key_is_changed(results, rpc, lvs, publish, sessions):
+def test_a_rejected_key_stops_sending_until_the_key_is_changed(results, rpc, lvs, publish, sessions, caplog):
+    caplog.set_level(logging.DEBUG)  # the keys must not reach any log, at any level
     coupling = couple(rpc, lvs, key="wrong-key-9999")
     publish(practice(1))
     view = wait_for(lambda: (v := rpc.lvs_couplings(SCHOOL)[0])["status"] == "key_rejected" and v,
@@ -150,6 +152,7 @@ def test_a_rejected_key_stops_sending_until_the_key_is_changed(results, rpc, lvs
                            .where(rm.messaging.outbox.c.event_type == "results.export_failed")).all()
     assert [json.loads(b)["payload"]["status"] for b in failed] == ["key_rejected"]
     assert all("wrong-key-9999" not in b for b in failed)
+    assert caplog.records and "wrong-key-9999" not in caplog.text and KEY not in caplog.text
 
 
 def test_changing_the_key_during_a_send_neither_waits_nor_loses_the_new_key(results, rpc, lvs, publish, sessions):
