@@ -9,6 +9,14 @@ LVS_STATUS = {  # the texts docs/results.md suggests
     "no_consent": "Geen toestemming: er worden geen resultaten verstuurd",
 }
 
+RIGHTS_STATE = {  # a coupling's right in Basispoort (licence page)
+    "pending": "Wordt doorgegeven aan Basispoort",
+    "granted": "Doorgegeven aan Basispoort",
+    "superseded": "Doorgegeven aan Basispoort",
+    "revoked": "Ingetrokken in Basispoort",
+    "failed": "Doorgeven aan Basispoort is mislukt",
+}
+
 KIND = {"group": "Licenties per groep", "pupil": "Licenties per kind"}
 
 ROLE = {"ICT": "ict-coördinator", "ICTCoordinator": "ict-coördinator", "LRK": "leerkracht", "TAL": "leerkracht",

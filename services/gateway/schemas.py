@@ -174,6 +174,16 @@ class LicenceQuery(PageQuery):
     active_only = fields.Boolean(load_default=False)
 
 
+class RightsState(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(
+        ["pending", "granted", "revoked", "failed", "superseded"]),
+        metadata={"description": "the newest push of this coupling to Basispoort's hosted licence API"})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.String(allow_none=True)
+    done_at = fields.String(allow_none=True)
+
+
 class Coupling(Schema):
     id = fields.String(required=True)
     target_kind = fields.String(required=True, validate=validate.OneOf(["group", "pupil"]))
@@ -181,6 +191,8 @@ class Coupling(Schema):
     target_name = fields.String(allow_none=True, metadata={"description": "group or pupil name from the roster"})
     group_key = fields.String(allow_none=True, metadata={"description": "a coupled pupil's own group"})
     coupled_at = fields.String(allow_none=True)
+    basispoort = fields.Nested(RightsState, allow_none=True,
+                               metadata={"description": "null when no right was pushed (or pushing is off)"})
 
 
 class LicenceDetails(Licence):
