@@ -75,7 +75,8 @@ def lookup(keys, names: dict) -> list[str]:
 
 
 ENV.filters.update(datum=datum, tijdstip=tijdstip, lookup=lookup)
-ENV.globals.update(LVS_STATUS=dutch.LVS_STATUS, RIGHTS_STATE=dutch.RIGHTS_STATE, ROLE=dutch.ROLE, SCHOOL_TABS=SCHOOL_TABS)
+ENV.globals.update(LVS_STATUS=dutch.LVS_STATUS, RIGHTS_STATE=dutch.RIGHTS_STATE, ROLE=dutch.ROLE,
+                   SCHOOL_TABS=SCHOOL_TABS)
 
 
 def html(body: str, status: int = 200) -> Response:
