@@ -21,6 +21,7 @@ stop:
 	@bash scripts/stop.sh
 
 test: venv
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 unit: venv

@@ -7,7 +7,9 @@ export PYTHONWARNINGS=ignore
 BIN=.venv/bin
 : "${AMQP_URI:=amqp://guest:guest@localhost:5672/}"
 : "${WEB_SERVER_ADDRESS:=0.0.0.0:8000}"
-export AMQP_URI WEB_SERVER_ADDRESS
+: "${KOPPEL_VAR_DIR:=var}"  # databases, logs, pids, mail (tests point it elsewhere)
+export AMQP_URI WEB_SERVER_ADDRESS KOPPEL_VAR_DIR
+VAR="$KOPPEL_VAR_DIR"
 PORT="${WEB_SERVER_ADDRESS##*:}"
 URL="http://localhost:${PORT}"
 
@@ -16,12 +18,12 @@ if ! $BIN/python scripts/check_broker.py; then
 fi
 
 bash scripts/stop.sh >/dev/null 2>&1 || true
-mkdir -p var/log var/run
+mkdir -p "$VAR/log" "$VAR/run"
 $BIN/koppel db upgrade
 
 for service in roster licensing results gateway; do
-  nohup $BIN/nameko run --config config.yml "services.${service}.service" >"var/log/${service}.log" 2>&1 &
-  echo $! >"var/run/${service}.pid"
+  nohup $BIN/nameko run --config config.yml "services.${service}.service" >"$VAR/log/${service}.log" 2>&1 &
+  echo $! >"$VAR/run/${service}.pid"
 done
 
 printf 'waiting for %s/health ' "$URL"
@@ -31,9 +33,9 @@ for _ in $(seq 1 60); do
 done
 echo
 if [ "${ok:-0}" != 1 ]; then
-  echo "koppel did not become healthy within 60 s; see var/log/*.log"; curl -sS "$URL/health" || true; exit 1
+  echo "koppel did not become healthy within 60 s; see $VAR/log/*.log"; curl -sS "$URL/health" || true; exit 1
 fi
 
 $BIN/python scripts/seed_demo.py "$URL"
 echo
-echo "koppel is running: $URL   (health: $URL/health, logs: var/log/, stop: make stop)"
+echo "koppel is running: $URL   (health: $URL/health, logs: $VAR/log/, stop: make stop)"

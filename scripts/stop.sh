@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop what `make run` started.
 cd "$(dirname "$0")/.."
-for pidfile in var/run/*.pid; do
+for pidfile in "${KOPPEL_VAR_DIR:-var}"/run/*.pid; do
   [ -e "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then

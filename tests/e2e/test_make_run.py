@@ -1,0 +1,72 @@
+"""`make run` as a new user meets it (issue 2 "Done when"): scripts/run.sh migrates SQLite files,
+starts the four services as processes, answers /health within 60 s, seeds the demo schools and
+prints logins that work; scripts/stop.sh stops them. Runs on its own RabbitMQ vhost, port and var dir."""
+import os
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from shared.config import PROJECT_ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def script(name: str, env: dict, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / name)], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd=PROJECT_ROOT)
+
+
+def test_make_run_starts_a_healthy_stack_with_working_demo_logins(rabbit_config, tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}  # SQLite, as on a fresh machine
+    env.update(AMQP_URI=rabbit_config["AMQP_URI"], WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+               KOPPEL_VAR_DIR=str(tmp_path / "var"))
+    env.pop("KOPPEL_MAIL_DIR", None)
+    started = time.monotonic()
+    try:
+        run = script("run.sh", env)
+        took = time.monotonic() - started
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert f"koppel is running: http://localhost:{port}" in run.stdout
+        assert took < 90, f"make run took {took:.0f} s"
+        assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == \
+            ["gateway.db", "licensing.db", "results.db", "roster.db"]
+
+        base = f"http://127.0.0.1:{port}"
+        health = requests.get(f"{base}/health", timeout=10)
+        assert health.status_code == 200 and set(health.json()["services"].values()) == {"ok"}
+        logins = re.findall(r"^\s+(\S+@\S+)\s+(\S+)\s+(.+)$", run.stdout, re.M)
+        assert len(logins) >= 2, run.stdout
+        for email, password, _ in logins:
+            session = requests.Session()
+            answer = session.post(f"{base}/api/v1/session", json={"email": email, "password": password}, timeout=10)
+            assert answer.status_code == 201, (email, answer.text)
+        coordinator = next(e for e, _, what in logins if "ICT" in what)
+        session = requests.Session()
+        session.post(f"{base}/api/v1/session", json={"email": coordinator, "password": dict(
+            (e, p) for e, p, _ in logins)[coordinator]}, timeout=10)
+        page = session.get(f"{base}/school", timeout=10)
+        assert page.status_code == 200 and "Selecteer school" in page.text
+    finally:
+        stopped = script("stop.sh", env)
+    assert stopped.returncode == 0 and stopped.stdout.count("stopped ") == 4, stopped.stdout
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health", timeout=3)
+
+
+def test_make_run_without_rabbitmq_says_so_in_one_line(tmp_path):
+    env = {**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "KOPPEL_VAR_DIR": str(tmp_path / "var")}
+    run = script("run.sh", env, timeout=60)
+    assert run.returncode == 1
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "RabbitMQ is not reachable" in lines[0] and "rabbitmq-server -detached" in lines[0]
