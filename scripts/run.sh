@@ -21,6 +21,15 @@ bash scripts/stop.sh >/dev/null 2>&1 || true
 mkdir -p "$VAR/log" "$VAR/run"
 $BIN/koppel db upgrade
 
+# The demo's outside world (KOPPEL_DEMO=0 leaves it out): a fake Momento that speaks UWLR 2.2 and
+# accepts the key DEMO-MOMENTO-SLEUTEL, and a learning app that publishes practice results. Both
+# start once the services are up (the results service declares the exchange the app publishes to).
+: "${KOPPEL_DEMO:=1}"
+: "${DEMO_LVS_PORT:=8091}"
+if [ "$KOPPEL_DEMO" = 1 ]; then
+  export RESULTS_LVS_ENDPOINT_MOMENTO="http://127.0.0.1:${DEMO_LVS_PORT}/uwlr/leerresultaten" RESULTS_LVS_ALLOW_HTTP=1
+fi
+
 for service in roster licensing results gateway; do
   nohup $BIN/nameko run --config config.yml "services.${service}.service" >"$VAR/log/${service}.log" 2>&1 &
   echo $! >"$VAR/run/${service}.pid"
@@ -36,6 +45,17 @@ if [ "${ok:-0}" != 1 ]; then
   echo "koppel did not become healthy within 60 s; see $VAR/log/*.log"; curl -sS "$URL/health" || true; exit 1
 fi
 
+if [ "$KOPPEL_DEMO" = 1 ]; then
+  nohup $BIN/python -m tests.fakes.lvs --port "$DEMO_LVS_PORT" --keys DEMO-MOMENTO-SLEUTEL \
+    >"$VAR/log/demo-lvs.log" 2>&1 &
+  echo $! >"$VAR/run/demo-lvs.pid"
+  nohup $BIN/python scripts/demo_learning_app.py >"$VAR/log/demo-learning-app.log" 2>&1 &
+  echo $! >"$VAR/run/demo-learning-app.pid"
+fi
 $BIN/python scripts/seed_demo.py "$URL"
 echo
+if [ "$KOPPEL_DEMO" = 1 ]; then
+  echo "demo LVS: Momento at http://127.0.0.1:${DEMO_LVS_PORT}/uwlr/leerresultaten accepts autorisatiesleutel DEMO-MOMENTO-SLEUTEL;"
+  echo "  a demo learning app publishes practice results of De Regenboog every few seconds"
+fi
 echo "koppel is running: $URL   (health: $URL/health, logs: $VAR/log/, stop: make stop)"

@@ -22,10 +22,15 @@ class ResultsExporter(DependencyProvider):
     """
 
     def setup(self):
+        url = config.database_url("results")
         self.workers = int(config.setting("RESULTS_EXPORT_WORKERS", "4"))
+        if url.startswith("sqlite") and self.workers > 1:
+            # SQLite ignores FOR UPDATE SKIP LOCKED: two workers could claim one coupling and send the
+            # same results twice. The embedded default (make run) exports with one worker.
+            self.workers = 1
         self.interval = config.float_setting("RESULTS_EXPORT_POLL_SECONDS", 1.0)
         self.settings = ExportSettings.from_env()
-        self.engine = make_engine(config.database_url("results"), pool_size=self.workers, max_overflow=2)
+        self.engine = make_engine(url, pool_size=self.workers, max_overflow=2)
         self.Session = make_session_factory(self.engine)
         self._threads = []
         self._exporters = []

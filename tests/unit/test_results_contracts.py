@@ -34,3 +34,18 @@ def test_export_failed_names_failure_and_status():
     with pytest.raises(ValidationError) as err:
         make_event("results.export_failed", "12AB01", {**payload, "status": "active"})
     assert "status" in err.value.messages
+
+
+def test_the_exporter_runs_one_worker_on_sqlite_which_cannot_skip_locked_rows(monkeypatch, tmp_path):
+    from services.results.export_runner import ResultsExporter
+
+    monkeypatch.setenv("RESULTS_EXPORT_WORKERS", "4")
+    monkeypatch.setenv("RESULTS_DATABASE_URL", f"sqlite:///{tmp_path}/results.db")
+    exporter = ResultsExporter()
+    exporter.setup()
+    assert exporter.workers == 1
+    exporter.engine.dispose()
+    monkeypatch.setenv("RESULTS_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/unused")
+    exporter = ResultsExporter()
+    exporter.setup()  # the engine connects lazily
+    assert exporter.workers == 4
