@@ -221,6 +221,16 @@ def retry(session: Session, school_id: str, coupling_id: str) -> int:
                                                    done_at=None)).rowcount
 
 
+def failed_pushes(session: Session, school_id: str | None = None) -> list[dict]:
+    """The pushes that gave up (state failed), oldest first, optionally of one school (operator CLI)."""
+    query = select(m.RightsPush).where(m.RightsPush.state == "failed").order_by(m.RightsPush.created_at)
+    if school_id:
+        query = query.where(m.RightsPush.school_id == school_id)
+    return [{"coupling_id": p.coupling_id, "school_id": p.school_id, "action": p.action, "method": p.method_id,
+             "product": p.product_id, "attempts": p.attempts, "last_error": p.last_error}
+            for p in session.scalars(query)]
+
+
 STATE_WORDS = {(GRANT, "pending"): "pending", (GRANT, "done"): "granted", (GRANT, "failed"): "failed",
                (REVOKE, "pending"): "pending", (REVOKE, "done"): "revoked", (REVOKE, "failed"): "failed",
                (GRANT, "superseded"): "superseded"}

@@ -32,13 +32,10 @@ def test_make_run_starts_a_healthy_stack_with_working_demo_logins(rabbit_config,
     env.update(AMQP_URI=rabbit_config["AMQP_URI"], WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                KOPPEL_VAR_DIR=str(tmp_path / "var"), DEMO_LVS_PORT=str(lvs_port), DEMO_RESULTS_EVERY_SECONDS="0.5")
     env.pop("KOPPEL_MAIL_DIR", None)
-    started = time.monotonic()
     try:
-        run = script("run.sh", env)
-        took = time.monotonic() - started
+        run = script("run.sh", env)  # run.sh itself gives up when /health is not 200 within 60 s
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         assert f"koppel is running: http://localhost:{port}" in run.stdout
-        assert took < 90, f"make run took {took:.0f} s"
         assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == \
             ["gateway.db", "licensing.db", "results.db", "roster.db"]
 

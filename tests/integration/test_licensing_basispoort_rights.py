@@ -1,6 +1,8 @@
 """Couplings grant and revoke rights in Basispoort's hosted licence API (a fake that speaks it over
 real HTTP): license.coupled/decoupled through RabbitMQ -> recorded pushes -> HTTP with retries and
 backoff -> a visible state per coupling; ECK iDs come from the running roster service."""
+import json
+
 import pytest
 from click.testing import CliRunner
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -99,9 +101,19 @@ def test_basispoort_outage_is_retried_with_backoff_and_ends_visibly(licensing, l
     assert failed["attempts"] == 3 and failed["last_error"].startswith("HTTP 503 from Basispoort")
     assert lika.product_users("staal", "600002") == set()
 
-    assert licensing.retry_rights(SCHOOL, coupling["id"]) == 1  # "opnieuw proberen" once Basispoort is back
+    # the operator sees it and, once Basispoort is back, puts it back in the queue
+    listed = CliRunner().invoke(koppel, ["licences", "rights-failed", "--school", SCHOOL, "--json"])
+    assert listed.exit_code == 0, listed.output
+    (push,) = [json.loads(line) for line in listed.output.splitlines()]
+    assert push["coupling_id"] == coupling["id"] and push["attempts"] == 3 and "HTTP 503" in push["last_error"]
+    assert CliRunner().invoke(koppel, ["licences", "rights-retry", "--school", SCHOOL]).exit_code == 2
+    assert licensing.retry_rights("34CD00", coupling["id"]) == 0  # another school's id: nothing
+    retried = CliRunner().invoke(koppel, ["licences", "rights-retry", "--school", SCHOOL, "--all"])
+    assert retried.exit_code == 0 and "1 push(es) queued again" in retried.output, retried.output
     settled(licensing, other["id"], {"5A": "granted"})
     assert lika.product_users("staal", "600002") == {eck("pupil", "P1"), eck("pupil", "P2"), eck("staff", "T5A")}
+    assert licensing.retry_rights(SCHOOL, coupling["id"]) == 0  # nothing failed any more
+    assert "no failed pushes" in CliRunner().invoke(koppel, ["licences", "rights-failed"]).output
 
 
 def test_client_errors_are_permanent_and_never_echo_eck_ids(lika):
