@@ -238,6 +238,13 @@ def logins(page, base: str, shots: Path, with_results: bool) -> None:
     expect(page.get_by_role("status")).to_have_text("De pincode is gewijzigd.")
     expect(page.get_by_text("Pincode: 2468")).to_be_visible()
 
+    # a new picture login, chosen from the fixed set
+    for i, label in enumerate(("Zon", "Maan", "Ster"), start=1):
+        page.get_by_label(f"Plaatje {i}", exact=True).select_option(label=label)
+    page.get_by_role("region", name="Leerlingplaatjes").get_by_role("button", name="Wijzig").click()
+    expect(page.get_by_role("status")).to_have_text("De leerlingplaatjes zijn gewijzigd.")
+    expect(page.get_by_text("(Zon, Maan, Ster)")).to_be_visible()
+
     page.get_by_label("E-mailadres 1").fill("ouder.jansen@example.org")
     page.get_by_role("button", name="Toevoegen").click()
     expect(page.get_by_role("status")).to_have_text("Er is een activeringsmail gestuurd naar ouder.jansen@example.org.")
@@ -253,6 +260,12 @@ def logins(page, base: str, shots: Path, with_results: bool) -> None:
     parent.get_by_role("button", name="Thuislogin activeren").click()
     expect(parent.get_by_role("status")).to_have_text("De thuislogin voor ouder.jansen@example.org is geactiveerd.")
     parent.close()
+
+    # and the coordinator removes the address again
+    page.get_by_role("link", name="Wachtwoord/leerlingplaatje wijzigen van Noor").click()
+    page.get_by_role("button", name="ouder.jansen@example.org verwijderen").click()
+    expect(page.get_by_role("status")).to_have_text("ouder.jansen@example.org is verwijderd.")
+    expect(page.get_by_text("Nog geen e-mailadressen.")).to_be_visible()
 
 
 FLOWS = {"coordinator": coordinator, "teacher": teacher, "logins": logins}
