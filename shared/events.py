@@ -99,6 +99,19 @@ class LicenseDecoupled(LicenceCoupling):
 # --- result.recorded (from the learning app) / results.export_* (from results) -----------
 
 RESULT_KINDS = ("practice", "test")
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(max_length: int) -> list:
+    """1..max_length characters that XML 1.0 can carry: no control characters (a tab, newline or
+    carriage return is fine), no lone surrogates. One such character in one result would make every
+    UWLR message of its school unbuildable, so it is refused at the door, naming the field."""
+    def no_control_characters(value: str) -> None:
+        found = _NOT_XML.search(value)
+        if found:
+            raise ValidationError(f"contains a character XML cannot carry (U+{ord(found.group()):04X} at "
+                                  f"position {found.start() + 1})")
+    return [validate.Length(min=1, max=max_length), no_control_characters]
 
 
 class ResultRecorded(Schema):
@@ -107,15 +120,16 @@ class ResultRecorded(Schema):
 
     Only `kind: practice` results are ever exported to a school's LVS; test results are dropped
     on arrival. Lengths and the score range are UWLR 2.2's (`tpKey`, `tpString128`,
-    non-negative integer score), so an accepted result always fits a valid message.
+    non-negative integer score) and strings hold only characters XML can carry, so an accepted
+    result always fits a valid message.
     `result_key` is unique per school: a second result with the same key is a duplicate.
     """
-    result_key = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    pupil_key = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    eckid = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=256))
-    method = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    exercise_code = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    exercise_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    result_key = fields.String(required=True, validate=xml_text(256))
+    pupil_key = fields.String(required=True, validate=xml_text(256))
+    eckid = fields.String(allow_none=True, load_default=None, validate=xml_text(256))
+    method = fields.String(required=True, validate=xml_text(256))
+    exercise_code = fields.String(required=True, validate=xml_text(256))
+    exercise_name = fields.String(required=True, validate=xml_text(128))
     kind = fields.String(required=True, validate=validate.OneOf(RESULT_KINDS))
     score = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2_147_483_647))
     taken_on = fields.Date(required=True)

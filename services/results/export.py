@@ -141,12 +141,13 @@ class Exporter:
         auth = uwlr.Authorisation(key, self.settings.klantcode, self.settings.klantnaam)
         results = [uwlr.Result(row.result_key, row.pupil_key, row.eckid, row.method, row.exercise_code,
                                row.exercise_name, row.score, row.taken_on) for row in rows]
-        message = uwlr.build_request(coupling.school_id, uwlr.school_year(rows[0].taken_on), results, auth, started)
         try:
+            message = uwlr.build_request(coupling.school_id, uwlr.school_year(rows[0].taken_on), results, auth,
+                                         started)
             uwlr.validate(message)
-        except uwlr.InvalidMessage as exc:
+        except (uwlr.InvalidMessage, ValueError) as exc:  # ValueError: lxml refuses a character; both visible
             outcome = lvs_client.Delivery(False, "invalid_message",
-                                          f"message not sent, it breaks the XSD: {exc}"[:1000])
+                                          f"message not sent, it cannot be built or breaks the XSD: {exc}"[:1000])
             return self._failed(session, coupling, batch_id, len(rows), started, outcome, key)
         url = coupling.endpoint_url or configured_endpoint(coupling.lvs)
         if not url:

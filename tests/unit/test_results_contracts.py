@@ -19,11 +19,31 @@ def test_result_recorded_round_trip_with_optional_eckid():
     ({"kind": "exam"}, "kind"), ({"score": -1}, "score"), ({"score": 7.5}, "score"), ({"score": "7"}, "score"),
     ({"result_key": "k" * 257}, "result_key"), ({"exercise_name": "n" * 129}, "exercise_name"),
     ({"taken_on": "gisteren"}, "taken_on"), ({"pupil_key": None}, "pupil_key"),
+    ({"exercise_name": "Spelling\x0bles 1"}, "exercise_name"), ({"pupil_key": "L\x00"}, "pupil_key"),
+    ({"method": "Taal \ud800"}, "method"),
 ])
 def test_result_recorded_refuses_what_would_break_a_uwlr_message(change, field):
     with pytest.raises(ValidationError) as err:
         make_event("result.recorded", "12AB01", {**RESULT, **change})
     assert field in err.value.messages
+
+
+def test_a_result_with_a_control_character_is_refused_at_the_door_and_xml_text_is_not():
+    """One control character used to pass intake and then make every UWLR message of the school fail
+    to build (lxml refuses it), so the coupling retried that batch for ever."""
+    import datetime as dt
+
+    from services.results import uwlr
+
+    with pytest.raises(ValidationError) as err:
+        make_event("result.recorded", "12AB01", {**RESULT, "exercise_name": "Spelling\x01"})
+    assert err.value.messages["exercise_name"] == ["contains a character XML cannot carry (U+0001 at position 9)"]
+    fine = load_event(make_event("result.recorded", "12AB01", {**RESULT, "exercise_name": "Zoë\tleest 😀"}))
+    r = fine["payload"]
+    message = uwlr.build_request("12AB01", uwlr.school_year(r["taken_on"]), [uwlr.Result(
+        r["result_key"], r["pupil_key"], None, r["method"], r["exercise_code"], r["exercise_name"], r["score"],
+        r["taken_on"])], uwlr.Authorisation("sleutel", "koppel", "koppel"), dt.datetime.now(dt.UTC))
+    uwlr.validate(message)  # what the contract lets in, the XSD takes
 
 
 def test_export_failed_names_failure_and_status():

@@ -327,3 +327,28 @@ def test_two_results_processes_deliver_each_result_once(start_services, service_
         delivered = school_keys(lvs)
         assert len(delivered) == 180 and len(set(delivered)) == 180
         assert lvs.refused == []
+
+
+def test_a_result_with_a_control_character_is_refused_over_rpc_and_an_old_one_shows_on_the_coupling(
+        results, rpc, lvs, sessions):
+    """Intake refuses what XML cannot carry; a row stored before that rule (or by a bug) does not
+    crash the exporter round after round out of sight: the coupling says the message cannot be built."""
+    import datetime as dt
+
+    from shared.errors import InvalidInput
+
+    coupling = couple(rpc, lvs)
+    with pytest.raises(InvalidInput) as err:
+        rpc.record_result({**practice(1), "school_id": SCHOOL, "exercise_name": "Spelling\x0bles 1"})
+    assert "exercise_name" in err.value.fields
+    with sessions["results"]() as s, s.begin():
+        row = rm.PracticeResult(school_id=SCHOOL, result_key="legacy-1", pupil_key="L1", method="Taal Actief 4",
+                                exercise_code="SP-1", exercise_name="Spelling\x01", score=5,
+                                taken_on=dt.date(2026, 11, 20), recorded_at=dt.datetime.now(dt.UTC))
+        s.add(row)
+        s.flush()
+        s.add(rm.ResultDelivery(coupling_id=coupling["id"], result_id=row.id))
+    view = wait_for(lambda: (v := rpc.lvs_couplings(SCHOOL)[0])["status"] == "retrying" and v,
+                    message="coupling shows the unbuildable message")
+    assert view["last_error"].startswith("message not sent, it cannot be built or breaks the XSD")
+    assert lvs.requests == 0
