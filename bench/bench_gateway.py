@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import requests
+from procstat import cpu_seconds  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -117,11 +118,6 @@ def seed(env: dict, base: str) -> requests.Session:
     info.raise_for_status()
     assert http.get(f"{base}/api/v1/schools/{SCHOOL}/licences?per_page=200", timeout=10).status_code == 200
     return http
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def wrk(url: str, cookie: str, seconds: int, connections: int, threads: int) -> dict:

@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 import yaml  # noqa: E402
 from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
+from procstat import cpu_seconds, machine_busy_seconds  # noqa: E402 (bench/ is on sys.path)
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
@@ -118,21 +119,10 @@ def stop_processes(procs: list[subprocess.Popen]) -> None:
         proc.wait(timeout=20)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def broker_pids() -> list[int]:
     """RabbitMQ's Erlang VM on this machine (to split the rest into broker and database)."""
     out = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()
     return [int(pid) for pid in out]
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent on anything but idle and iowait, from /proc/stat."""
-    user, nice, system, idle, iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def coupling_rate(db_url: str, amqp: str, processes: int, requests_total: int, clients: int, workdir: Path) -> dict:
