@@ -60,10 +60,6 @@ def _new_login_row(school_id: str, pupil_key: str, now: dt.datetime) -> dict:
             "pictures_secret": encrypt(",".join(new_pictures())), "created_at": now, "failed_attempts": 0}
 
 
-def _insert_ignoring_existing(session: Session, rows: list[dict]) -> None:
-    insert_rows_or_ignore(session, PupilLogin.__table__, rows)
-
-
 def _chunks(keys: list[str]) -> Iterable[list[str]]:
     for i in range(0, len(keys), _CHUNK):
         yield keys[i:i + _CHUNK]
@@ -103,7 +99,7 @@ def ensure_logins(session: Session, school_id: str, pupil_keys: list[str],
     missing = [k for k in pupil_keys if k not in logins]
     if missing:
         now = utcnow()
-        _insert_ignoring_existing(session, [_new_login_row(school_id, k, now) for k in missing])
+        insert_rows_or_ignore(session, PupilLogin.__table__, [_new_login_row(school_id, k, now) for k in missing])
         logins.update(fetch(missing))
     return logins
 

@@ -24,6 +24,19 @@ def _unpublished(sessions):
                         .where(roster_messaging.outbox.c.published_at.is_(None)))
 
 
+def _drain_until(conn, done, timeout: float = 30) -> None:
+    """Let the connection's consumers take messages until done() (or fail after `timeout` s)."""
+    deadline = eventlet.Timeout(timeout)
+    try:
+        while not done():
+            try:
+                conn.drain_events(timeout=1)
+            except TimeoutError:
+                pass
+    finally:
+        deadline.cancel()
+
+
 def test_event_committed_while_relay_is_down_is_delivered_when_it_runs(start_services, sessions):
     start_services("licensing")
     _emit(sessions)  # committed; no roster process (no relay) is running
@@ -79,15 +92,7 @@ def test_two_relays_publish_every_event_exactly_once(start_services, sessions, r
             message.ack()
 
         with Consumer(conn, queues=[queue], callbacks=[collect], accept=["json"]):
-            deadline = eventlet.Timeout(30)
-            try:
-                while len(received) < 300:
-                    try:
-                        conn.drain_events(timeout=1)
-                    except TimeoutError:
-                        pass
-            finally:
-                deadline.cancel()
+            _drain_until(conn, lambda: len(received) >= 300)
             # anything published twice would arrive now
             try:
                 while True:
@@ -145,13 +150,5 @@ def test_broker_connections_dropped_while_relaying_lose_nothing(start_services, 
             message.ack()
 
         with Consumer(tap, queues=[queue], callbacks=[collect], accept=["json"]):
-            deadline = eventlet.Timeout(30)
-            try:
-                while len(received) < len(event_ids):
-                    try:
-                        tap.drain_events(timeout=1)
-                    except TimeoutError:
-                        pass
-            finally:
-                deadline.cancel()
+            _drain_until(tap, lambda: len(received) >= len(event_ids))
     assert received == set(event_ids)
